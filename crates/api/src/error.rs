@@ -1,0 +1,197 @@
+//! Errors as API clients see them.
+//!
+//! Policy: handlers return `ApiError`. Each variant knows its HTTP status and
+//! its API v3 error identifier, and renders as the API's `Error` object
+//! (`_type`, `errorIdentifier`, `message`). Internal causes (storage
+//! failures, panics) are logged with the request id and never shown: the
+//! client gets a generic message. Validation errors name the attribute in
+//! `_embedded.details.attribute`, as OpenProject does.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use steward_services::auth::SignInError;
+use steward_services::ServiceError;
+
+const URN: &str = "urn:openproject-org:api:v3:errors:";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("{0}")]
+    InvalidRequestBody(String),
+    #[error("{message}")]
+    PropertyConstraintViolation {
+        attribute: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    MissingPermission(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    UpdateConflict(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// Logged in full, shown to the client as a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn not_found() -> Self {
+        ApiError::NotFound("The requested resource could not be found.".into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidQuery(_) | ApiError::InvalidRequestBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::PropertyConstraintViolation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MissingPermission(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UpdateConflict(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The last part of the error's URN.
+    pub fn identifier(&self) -> &'static str {
+        match self {
+            ApiError::InvalidQuery(_) => "InvalidQuery",
+            ApiError::InvalidRequestBody(_) | ApiError::PayloadTooLarge(_) => "InvalidRequestBody",
+            ApiError::PropertyConstraintViolation { .. } => "PropertyConstraintViolation",
+            ApiError::Unauthenticated(_) => "Unauthenticated",
+            ApiError::MissingPermission(_) => "MissingPermission",
+            ApiError::NotFound(_) => "NotFound",
+            ApiError::MethodNotAllowed(_) => "MethodNotAllowed",
+            ApiError::UpdateConflict(_) => "UpdateConflict",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::UnsupportedMediaType(_) => "TypeNotSupported",
+            ApiError::Unavailable(_) => "ServiceUnavailable",
+            ApiError::Internal(_) => "InternalServerError",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "_type")]
+    kind: &'static str,
+    #[serde(rename = "errorIdentifier")]
+    error_identifier: String,
+    message: &'a str,
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    embedded: Option<ErrorEmbedded>,
+}
+
+#[derive(Serialize)]
+struct ErrorEmbedded {
+    details: ErrorDetails,
+}
+
+#[derive(Serialize)]
+struct ErrorDetails {
+    attribute: &'static str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let internal;
+        let message: &str = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                internal = "An internal error has occurred. The request id in the X-Request-Id header identifies it in the server log.";
+                internal
+            }
+            ApiError::InvalidQuery(m)
+            | ApiError::InvalidRequestBody(m)
+            | ApiError::Unauthenticated(m)
+            | ApiError::MissingPermission(m)
+            | ApiError::NotFound(m)
+            | ApiError::MethodNotAllowed(m)
+            | ApiError::UpdateConflict(m)
+            | ApiError::Conflict(m)
+            | ApiError::PayloadTooLarge(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::Unavailable(m) => m,
+            ApiError::PropertyConstraintViolation { message, .. } => message,
+        };
+        let embedded = match &self {
+            ApiError::PropertyConstraintViolation { attribute, .. } => Some(ErrorEmbedded {
+                details: ErrorDetails { attribute },
+            }),
+            _ => None,
+        };
+        let body = ErrorBody {
+            kind: "Error",
+            error_identifier: format!("{URN}{}", self.identifier()),
+            message,
+            embedded,
+        };
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut res = (status, bytes).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::hal::HAL_JSON),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Steward API\""),
+            );
+        }
+        res
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(v) => ApiError::PropertyConstraintViolation {
+                attribute: v.attribute,
+                message: v.message,
+            },
+            ServiceError::NotFound(what) => {
+                ApiError::NotFound(format!("The {what} could not be found."))
+            }
+            ServiceError::Conflict(m) => ApiError::Conflict(m),
+            ServiceError::Busy => ApiError::Unavailable("The database is busy; try again.".into()),
+            ServiceError::Storage(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<steward_storage::StorageError> for ApiError {
+    fn from(e: steward_storage::StorageError) -> Self {
+        ApiError::from(ServiceError::from(e))
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::InvalidCredentials => ApiError::Unauthenticated(e.to_string()),
+            SignInError::Blocked { .. } | SignInError::Locked | SignInError::NotActive => {
+                ApiError::MissingPermission(e.to_string())
+            }
+            SignInError::Service(s) => s.into(),
+        }
+    }
+}

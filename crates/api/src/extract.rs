@@ -1,0 +1,149 @@
+//! Request extractors that answer bad input with the API's own errors
+//! instead of axum's plain-text rejections.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// A JSON request body. An empty body counts as `{}` (clients POST forms
+/// without one); too large, not UTF-8, not JSON or of the wrong shape are
+/// each answered with a 4xx that says which.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            let essence = ct.split(';').next().unwrap_or("").trim();
+            let json_like = essence.is_empty()
+                || essence == "application/json"
+                || essence == "application/hal+json"
+                || essence.ends_with("+json");
+            if !json_like {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "Content-Type {essence:?} is not supported; send application/json."
+                )));
+            }
+        }
+        let limit = state.http.max_body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| {
+                ApiError::PayloadTooLarge(format!(
+                    "The request body is larger than the limit of {limit} bytes."
+                ))
+            })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::InvalidRequestBody(format!("The request body is not valid UTF-8: {e}."))
+    })?;
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let what = if inner.is_syntax() || inner.is_eof() {
+            format!("The request body is not valid JSON: {inner}.")
+        } else if path == "." || path.is_empty() {
+            format!("The request body has the wrong shape: {inner}.")
+        } else {
+            format!("Property {path}: {inner}.")
+        };
+        ApiError::InvalidRequestBody(what)
+    })
+}
+
+/// The query string as decoded pairs, tolerant of what real clients send
+/// (`?&`, raw JSON brackets, repeated keys).
+#[derive(Debug, Default, Clone)]
+pub struct QueryParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl QueryParams {
+    pub fn parse(query: &str) -> Self {
+        QueryParams {
+            pairs: serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default(),
+        }
+    }
+
+    /// The last value given for `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(QueryParams::parse(parts.uri.query().unwrap_or("")))
+    }
+}
+
+/// Parses a numeric id from a path segment; anything else is simply not found.
+pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(ApiError::not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        admin: Option<bool>,
+    }
+
+    #[test]
+    fn json_errors_say_what_is_wrong() {
+        let e = parse_json::<Body>(b"{\"name\": 1}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("name") && e.contains("invalid type"), "{e}");
+        let e = parse_json::<Body>(b"{\"name\": \"x\", \"admin\": \"yes\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("admin"), "{e}");
+        let e = parse_json::<Body>(b"{\"name\": ").unwrap_err().to_string();
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = parse_json::<Body>(b"{}").unwrap_err().to_string();
+        assert!(e.contains("missing field `name`"), "{e}");
+        let e = parse_json::<Body>(b"{\"name\": \"\xff\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("UTF-8"), "{e}");
+        assert!(parse_json::<serde_json::Value>(b"").is_ok());
+    }
+
+    #[test]
+    fn query_params_tolerate_odd_clients() {
+        let q = QueryParams::parse(
+            "&filters=[{\"status\":{\"operator\":\"o\",\"values\":[]}}]&pageSize=5&&",
+        );
+        assert_eq!(q.get("pageSize"), Some("5"));
+        assert!(q.get("filters").unwrap().starts_with("[{"));
+        assert_eq!(parse_id("12").unwrap(), 12);
+        assert!(parse_id("abc").is_err());
+        assert!(parse_id("-1").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! HTTP: the OpenProject API v3 (HAL+JSON) and Steward's own account
+//! endpoints, health, and the layers every request passes through.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod filters;
+pub mod hal;
+pub mod middleware;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::routing::get;
+use axum::Router;
+use steward_services::Services;
+use tower::util::MapRequestLayer;
+use tower::Layer;
+
+pub use error::ApiError;
+
+/// HTTP settings taken from the configuration.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub max_body_bytes: usize,
+    pub cookie_name: String,
+    /// Mark cookies `Secure` (the public URL is https, or configured so).
+    pub secure_cookies: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_body_bytes: 1024 * 1024,
+            cookie_name: "steward_session".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub http: Arc<HttpConfig>,
+}
+
+/// The routes with their layers, before path normalisation.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(routes::health::health))
+        .nest("/api/v3", routes::api_v3())
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .with_state(state)
+}
+
+/// The complete HTTP service: paths are normalised before routing.
+pub fn app(
+    state: AppState,
+) -> impl tower::Service<
+    Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    MapRequestLayer::new(middleware::normalize_path).layer(router(state))
+}

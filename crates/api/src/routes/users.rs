@@ -1,0 +1,290 @@
+//! `/api/v3/users`: list, show, create, update, lock and unlock accounts.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use steward_domain::user::{User, UserStatus};
+use steward_domain::Timestamp;
+use steward_services::accounts::{CreateUser, UpdateUser};
+use steward_storage::users::{UserFilter, UserSort};
+
+use crate::auth::{Admin, SignedIn};
+use crate::error::ApiError;
+use crate::extract::{parse_id, JsonBody, QueryParams};
+use crate::filters::{parse_filters, parse_sort, unknown_filter};
+use crate::hal::{ok, Collection, Hal, Link, Page};
+use crate::AppState;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRepr {
+    #[serde(rename = "_type")]
+    kind: &'static str,
+    id: i64,
+    name: String,
+    login: String,
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    admin: bool,
+    avatar: String,
+    status: &'static str,
+    language: String,
+    time_zone: String,
+    identity_url: Option<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    #[serde(rename = "_links")]
+    links: UserLinks,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserLinks {
+    #[serde(rename = "self")]
+    self_: Link,
+    show_user: Link,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_immediately: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lock: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unlock: Option<Link>,
+}
+
+/// The full representation, for the user themself and administrators.
+pub fn represent(u: &User, viewer_is_admin: bool) -> UserRepr {
+    let href = format!("/api/v3/users/{}", u.id);
+    let locked = u.status == UserStatus::Locked;
+    UserRepr {
+        kind: "User",
+        id: u.id,
+        name: u.name(),
+        login: u.login.clone(),
+        first_name: u.firstname.clone(),
+        last_name: u.lastname.clone(),
+        email: u.email.clone(),
+        admin: u.admin,
+        avatar: String::new(),
+        status: u.status.as_str(),
+        language: u.language.clone(),
+        time_zone: u.time_zone.clone(),
+        identity_url: None,
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+        links: UserLinks {
+            self_: Link::titled(href.clone(), u.name()),
+            show_user: Link::new(format!("/users/{}", u.id)),
+            update_immediately: viewer_is_admin.then(|| Link::new(href.clone()).method("patch")),
+            lock: (viewer_is_admin && !locked)
+                .then(|| Link::new(format!("{href}/lock")).method("post")),
+            unlock: (viewer_is_admin && locked)
+                .then(|| Link::new(format!("{href}/lock")).method("delete")),
+        },
+    }
+}
+
+const FILTERS: &[&str] = &["status", "login", "name"];
+
+fn user_filter(q: &QueryParams) -> Result<UserFilter, ApiError> {
+    let mut filter = UserFilter::default();
+    for f in parse_filters(q.get("filters"))? {
+        match f.name.as_str() {
+            "status" => {
+                let mut statuses = Vec::new();
+                for v in &f.values {
+                    statuses.push(UserStatus::parse(v).ok_or_else(|| {
+                        ApiError::InvalidQuery(format!(
+                            "Status {v:?} is not one of active, registered, invited, locked."
+                        ))
+                    })?);
+                }
+                filter.status = Some(match f.operator.as_str() {
+                    "=" => statuses,
+                    "!" => UserStatus::ALL
+                        .into_iter()
+                        .filter(|s| !statuses.contains(s))
+                        .collect(),
+                    _ => return Err(f.unknown_operator(&["=", "!"])),
+                });
+            }
+            "login" => match f.operator.as_str() {
+                "=" => filter.login = Some(f.values.clone()),
+                _ => return Err(f.unknown_operator(&["="])),
+            },
+            "name" => match f.operator.as_str() {
+                "~" | "=" => {
+                    filter.name_contains = Some(f.values.join(" "));
+                }
+                _ => return Err(f.unknown_operator(&["~", "="])),
+            },
+            other => return Err(unknown_filter(other, FILTERS)),
+        }
+    }
+    Ok(filter)
+}
+
+fn user_sort(q: &QueryParams) -> Result<Vec<(UserSort, bool)>, ApiError> {
+    parse_sort(q.get("sortBy"))?
+        .into_iter()
+        .map(|(field, desc)| {
+            let s = match field.as_str() {
+                "id" => UserSort::Id,
+                "login" => UserSort::Login,
+                "name" | "lastname" | "lastName" => UserSort::Name,
+                "created_at" | "createdAt" => UserSort::CreatedAt,
+                "status" => UserSort::Status,
+                other => {
+                    return Err(ApiError::InvalidQuery(format!(
+                        "Users cannot be sorted by {other:?}; use id, login, name, createdAt or status."
+                    )))
+                }
+            };
+            Ok((s, desc))
+        })
+        .collect()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _admin: Admin,
+    q: QueryParams,
+) -> Result<Hal<Collection<UserRepr>>, ApiError> {
+    let page = Page::from_query(&q)?;
+    let filter = user_filter(&q)?;
+    let sort = user_sort(&q)?;
+    let (users, total) = state
+        .services
+        .list_users(&filter, &sort, page.limit(), page.skip())
+        .await?;
+    let mut extra = Vec::new();
+    for key in ["filters", "sortBy"] {
+        if let Some(v) = q.get(key) {
+            extra.push((key, v));
+        }
+    }
+    let extra = serde_urlencoded::to_string(&extra).unwrap_or_default();
+    let elements = users.iter().map(|u| represent(u, true)).collect();
+    Ok(ok(Collection::new(
+        "Collection",
+        "/api/v3/users",
+        &extra,
+        page,
+        total,
+        elements,
+    )))
+}
+
+/// A user's own record, or anyone's for administrators. To anyone else a
+/// user does not exist.
+pub async fn show(
+    State(state): State<AppState>,
+    caller: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Hal<UserRepr>, ApiError> {
+    let id = if id == "me" {
+        caller.user.id
+    } else {
+        parse_id(&id)?
+    };
+    if id == caller.user.id {
+        return Ok(ok(represent(&caller.user, caller.user.admin)));
+    }
+    if !caller.user.admin {
+        return Err(ApiError::not_found());
+    }
+    let user = state.services.user(id).await?;
+    Ok(ok(represent(&user, true)))
+}
+
+/// The body of create and update. Unknown properties (`_links`, `_type`,
+/// read-only fields a client echoes back) are ignored.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserBody {
+    login: Option<String>,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    admin: Option<bool>,
+    status: Option<String>,
+    language: Option<String>,
+    time_zone: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    _admin: Admin,
+    JsonBody(body): JsonBody<UserBody>,
+) -> Result<Hal<UserRepr>, ApiError> {
+    let user = state
+        .services
+        .create_user(CreateUser {
+            login: body.login,
+            email: body.email,
+            firstname: body.first_name,
+            lastname: body.last_name,
+            admin: body.admin.unwrap_or(false),
+            status: body.status,
+            language: body.language,
+            time_zone: body.time_zone,
+            password: body.password,
+        })
+        .await?;
+    Ok(Hal(StatusCode::CREATED, represent(&user, true)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UserBody>,
+) -> Result<Hal<UserRepr>, ApiError> {
+    let id = parse_id(&id)?;
+    if body.status.is_some() {
+        // Status changes go through the lock resource, as in API v3.
+        let current = state.services.user(id).await?;
+        if body.status.as_deref() != Some(current.status.as_str()) {
+            return Err(ApiError::PropertyConstraintViolation {
+                attribute: "status",
+                message: "Status is changed with POST/DELETE on /api/v3/users/{id}/lock.".into(),
+            });
+        }
+    }
+    let user = state
+        .services
+        .update_user(
+            id,
+            UpdateUser {
+                login: body.login,
+                email: body.email,
+                firstname: body.first_name,
+                lastname: body.last_name,
+                admin: body.admin,
+                language: body.language,
+                time_zone: body.time_zone,
+                password: body.password,
+            },
+        )
+        .await?;
+    Ok(ok(represent(&user, true)))
+}
+
+pub async fn lock(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Hal<UserRepr>, ApiError> {
+    let user = state.services.lock_user(parse_id(&id)?).await?;
+    Ok(ok(represent(&user, true)))
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Hal<UserRepr>, ApiError> {
+    let user = state.services.unlock_user(parse_id(&id)?).await?;
+    Ok(ok(represent(&user, true)))
+}

@@ -1,0 +1,360 @@
+//! The personal-data registry: every table Steward creates and every column
+//! in it, declared once, with what it holds.
+//!
+//! A column either holds personal data — then it names its category code
+//! (the seeds' `bu-01` ... `cw-02`, or a logging code `lg-0x`), the data item,
+//! the purpose, the retention, and what erasure does to it — or it is
+//! explicitly declared as holding none. The record of processing, the
+//! per-person export, erasure and the residue scan are all driven from here,
+//! and a test compares this list with the live schema on both engines: a
+//! column that exists but is not declared fails the build.
+
+/// The four groups of the record of processing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    MasterData,
+    FunctionalAssignments,
+    Logs,
+    Content,
+}
+
+impl Group {
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::MasterData => "User master data",
+            Group::FunctionalAssignments => "Functional assignments",
+            Group::Logs => "Logs",
+            Group::Content => "Content data",
+        }
+    }
+}
+
+macro_rules! categories {
+    ($($variant:ident => $code:literal, $group:ident, $title:literal;)*) => {
+        /// Categories of personal data, with the codes the seeds use.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Category { $($variant),* }
+
+        impl Category {
+            pub const ALL: &'static [Category] = &[$(Category::$variant),*];
+            pub fn code(self) -> &'static str { match self { $(Category::$variant => $code),* } }
+            pub fn group(self) -> Group { match self { $(Category::$variant => Group::$group),* } }
+            pub fn title(self) -> &'static str { match self { $(Category::$variant => $title),* } }
+            pub fn from_code(code: &str) -> Option<Category> {
+                Category::ALL.iter().copied().find(|c| c.code() == code)
+            }
+        }
+    };
+}
+
+categories! {
+    Bu01 => "bu-01", MasterData, "User profile";
+    Bu02 => "bu-02", MasterData, "User settings";
+    Bu03 => "bu-03", MasterData, "User authentication";
+    Bu04 => "bu-04", MasterData, "User notification settings";
+    Bu05 => "bu-05", MasterData, "User roles and permissions";
+    Bu06 => "bu-06", MasterData, "User rates";
+    Cb01 => "cb-01", FunctionalAssignments, "Boards";
+    Cb02 => "cb-02", FunctionalAssignments, "Budgets";
+    Cc01 => "cc-01", FunctionalAssignments, "Comments";
+    Ce01 => "ce-01", FunctionalAssignments, "Email notifications";
+    Cf01 => "cf-01", FunctionalAssignments, "Files";
+    Cm01 => "cm-01", FunctionalAssignments, "Meetings";
+    Cp01 => "cp-01", FunctionalAssignments, "Projects";
+    Cp02 => "cp-02", FunctionalAssignments, "Project calendars";
+    Cp03 => "cp-03", FunctionalAssignments, "Project news";
+    Ct01 => "ct-01", FunctionalAssignments, "Team planner";
+    Ct02 => "ct-02", FunctionalAssignments, "Time tracking";
+    Cw01 => "cw-01", FunctionalAssignments, "Wiki pages";
+    Cw02 => "cw-02", FunctionalAssignments, "Work packages";
+    Lg01 => "lg-01", Logs, "Request log";
+    Lg02 => "lg-02", Logs, "Security events";
+    Lg03 => "lg-03", Logs, "Audit trail of access to personal data";
+}
+
+/// What erasing a person does to a column that holds their data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erasure {
+    /// The row belongs to the person and is deleted with them.
+    DeleteRow,
+    /// The reference is re-pointed to the built-in "Deleted user", so that
+    /// what the person did stays intact and every foreign key stays valid.
+    DeletedUser,
+    /// The value is cleared (NULL or empty).
+    Blank,
+}
+
+impl Erasure {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Erasure::DeleteRow => "row deleted",
+            Erasure::DeletedUser => "replaced by the \"Deleted user\"",
+            Erasure::Blank => "value blanked",
+        }
+    }
+}
+
+/// What sort of value a personal column holds; the residue scan uses it to
+/// know where to look for which identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The id of a user (a foreign key to `users.id`, or the key itself).
+    UserRef,
+    Login,
+    Email,
+    Name,
+    /// A hash of a secret (password, token): identifies, never reveals.
+    SecretHash,
+    /// Any other attribute of the person (language, time zone, address...).
+    Attribute,
+    /// Text written by people, which may mention anyone.
+    FreeText,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Personal {
+    pub category: Category,
+    pub kind: Kind,
+    pub erasure: Erasure,
+    /// The data item as the record of processing names it.
+    pub item: &'static str,
+    pub purpose: &'static str,
+    pub retention: &'static str,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Data {
+    /// Declared to hold no personal data.
+    None,
+    Personal(Personal),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub data: Data,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub columns: &'static [Column],
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    pub fn personal_columns(&self) -> impl Iterator<Item = (&'static str, &'static Personal)> {
+        self.columns.iter().filter_map(|c| match &c.data {
+            Data::Personal(p) => Some((c.name, p)),
+            Data::None => None,
+        })
+    }
+}
+
+const fn none(name: &'static str) -> Column {
+    Column {
+        name,
+        data: Data::None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn pd(
+    name: &'static str,
+    category: Category,
+    kind: Kind,
+    erasure: Erasure,
+    item: &'static str,
+    purpose: &'static str,
+    retention: &'static str,
+) -> Column {
+    Column {
+        name,
+        data: Data::Personal(Personal {
+            category,
+            kind,
+            erasure,
+            item,
+            purpose,
+            retention,
+        }),
+    }
+}
+
+use Category::*;
+use Erasure::*;
+use Kind::*;
+
+const ACCOUNT_LIFETIME: &str = "as long as the account exists";
+const SESSION_LIFETIME: &str = "until sign-out, the idle timeout or the absolute session lifetime";
+const TOKEN_LIFETIME: &str = "until the token is revoked or the account is erased";
+const ATTEMPT_LIFETIME: &str =
+    "as configured for security events (security.login_attempt_retention_days)";
+
+/// Every table Steward creates, every column in it.
+pub static TABLES: &[Table] = &[
+    Table {
+        name: "schema_migrations",
+        description: "Which schema migrations have been applied.",
+        columns: &[none("version"), none("name"), none("applied_at")],
+    },
+    Table {
+        name: "settings",
+        description: "Instance settings changed at run time by administrators.",
+        columns: &[none("key"), none("value"), none("updated_at")],
+    },
+    Table {
+        name: "users",
+        description: "Accounts, and the built-in \"Deleted user\" and system principals.",
+        columns: &[
+            pd("id", Bu01, UserRef, DeleteRow, "Internal user id", "Identifies the account inside Steward", ACCOUNT_LIFETIME),
+            none("kind"),
+            pd("login", Bu01, Login, DeleteRow, "Username", "Sign-in and identification of the user to others", ACCOUNT_LIFETIME),
+            pd("login_key", Bu01, Login, DeleteRow, "Username (lower case)", "Keeps usernames unique regardless of case", ACCOUNT_LIFETIME),
+            pd("firstname", Bu01, Name, DeleteRow, "First name", "Shows who did what to other team members", ACCOUNT_LIFETIME),
+            pd("lastname", Bu01, Name, DeleteRow, "Last name", "Shows who did what to other team members", ACCOUNT_LIFETIME),
+            pd("email", Bu02, Email, DeleteRow, "Email address", "Notifications and account recovery", ACCOUNT_LIFETIME),
+            pd("email_key", Bu02, Email, DeleteRow, "Email address (lower case)", "Keeps email addresses unique regardless of case", ACCOUNT_LIFETIME),
+            pd("admin", Bu05, Attribute, DeleteRow, "Administrator flag", "Grants instance administration", ACCOUNT_LIFETIME),
+            pd("status", Bu03, Attribute, DeleteRow, "Account status", "Whether the account may sign in", ACCOUNT_LIFETIME),
+            pd("language", Bu02, Attribute, DeleteRow, "Language setting", "Language of pages and mails", ACCOUNT_LIFETIME),
+            pd("time_zone", Bu02, Attribute, DeleteRow, "Time zone setting", "Shows times in the user's zone", ACCOUNT_LIFETIME),
+            pd("password_hash", Bu03, SecretHash, DeleteRow, "Password (argon2id hash)", "Verifies the password at sign-in", ACCOUNT_LIFETIME),
+            pd("password_changed_at", Bu03, Attribute, DeleteRow, "Time of the last password change", "Ends other sessions after a change", ACCOUNT_LIFETIME),
+            pd("failed_logins", Bu03, Attribute, DeleteRow, "Failed sign-ins in a row", "Brute-force protection", ACCOUNT_LIFETIME),
+            pd("blocked_until", Bu03, Attribute, DeleteRow, "Temporary block after failed sign-ins", "Brute-force protection", ACCOUNT_LIFETIME),
+            pd("last_login_at", Bu03, Attribute, DeleteRow, "Time of the last sign-in", "Shows administrators which accounts are in use", ACCOUNT_LIFETIME),
+            pd("created_at", Bu01, Attribute, DeleteRow, "Account creation time", "Account administration", ACCOUNT_LIFETIME),
+            pd("updated_at", Bu01, Attribute, DeleteRow, "Last change of the account", "Account administration", ACCOUNT_LIFETIME),
+        ],
+    },
+    Table {
+        name: "sessions",
+        description: "Server-side browser sessions; the cookie holds only a random id whose hash is stored here.",
+        columns: &[
+            none("id"),
+            pd("user_id", Bu03, UserRef, DeleteRow, "User sessions", "Keeps the user signed in", SESSION_LIFETIME),
+            pd("token_hash", Bu03, SecretHash, DeleteRow, "Session id (SHA-256 hash)", "Finds the session for the cookie", SESSION_LIFETIME),
+            pd("csrf_token", Bu03, SecretHash, DeleteRow, "CSRF token of the session", "Protects against cross-site request forgery", SESSION_LIFETIME),
+            pd("user_agent", Bu03, Attribute, DeleteRow, "Browser of the session", "Lets the user recognise and revoke sessions", SESSION_LIFETIME),
+            pd("ip_address", Bu03, Attribute, DeleteRow, "IP address at sign-in", "Lets the user recognise and revoke sessions", SESSION_LIFETIME),
+            pd("created_at", Bu03, Attribute, DeleteRow, "Sign-in time", "Absolute session lifetime", SESSION_LIFETIME),
+            pd("last_seen_at", Bu03, Attribute, DeleteRow, "Last activity", "Idle timeout", SESSION_LIFETIME),
+        ],
+    },
+    Table {
+        name: "api_tokens",
+        description: "API tokens; only a SHA-256 hash of each token is stored.",
+        columns: &[
+            none("id"),
+            pd("user_id", Bu03, UserRef, DeleteRow, "Access tokens", "API access on the user's behalf", TOKEN_LIFETIME),
+            pd("name", Bu03, FreeText, DeleteRow, "Token name", "Lets the user tell tokens apart", TOKEN_LIFETIME),
+            pd("token_hash", Bu03, SecretHash, DeleteRow, "Access token (SHA-256 hash)", "Authenticates API requests", TOKEN_LIFETIME),
+            pd("created_at", Bu03, Attribute, DeleteRow, "Token creation time", "Token administration", TOKEN_LIFETIME),
+            pd("last_used_at", Bu03, Attribute, DeleteRow, "Token last use", "Lets the user find unused tokens", TOKEN_LIFETIME),
+        ],
+    },
+    Table {
+        name: "login_attempts",
+        description: "Sign-in attempts, successful and failed (security events).",
+        columns: &[
+            none("id"),
+            pd("user_id", Lg02, UserRef, DeleteRow, "Account signed in to", "Brute-force protection and security review", ATTEMPT_LIFETIME),
+            pd("login", Lg02, Login, DeleteRow, "Username typed at sign-in", "Security review of failed sign-ins", ATTEMPT_LIFETIME),
+            none("success"),
+            none("reason"),
+            pd("ip_address", Lg02, Attribute, DeleteRow, "IP address of the attempt", "Security review of failed sign-ins", ATTEMPT_LIFETIME),
+            pd("created_at", Lg02, Attribute, DeleteRow, "Time of the attempt", "Brute-force protection", ATTEMPT_LIFETIME),
+        ],
+    },
+];
+
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// Compares the live schema (table, column) pairs with the registry and
+/// returns one line per difference; empty means they agree.
+pub fn diff_with_schema(live: &[(String, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (t, c) in live {
+        match table(t) {
+            None => problems.push(format!(
+                "table {t} exists in the database but is not declared in the personal-data registry"
+            )),
+            Some(decl) if decl.column(c).is_none() => problems.push(format!(
+                "column {t}.{c} exists in the database but is not declared in the personal-data registry"
+            )),
+            Some(_) => {}
+        }
+    }
+    for decl in TABLES {
+        for col in decl.columns {
+            if !live.iter().any(|(t, c)| t == decl.name && c == col.name) {
+                problems.push(format!(
+                    "column {}.{} is declared in the personal-data registry but does not exist",
+                    decl.name, col.name
+                ));
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        for c in Category::ALL {
+            assert_eq!(Category::from_code(c.code()), Some(*c));
+        }
+        assert_eq!(Category::from_code("xx-99"), None);
+    }
+
+    #[test]
+    fn every_table_and_column_is_declared_once() {
+        let mut seen = std::collections::HashSet::new();
+        for t in TABLES {
+            for c in t.columns {
+                assert!(
+                    seen.insert((t.name, c.name)),
+                    "{}.{} declared twice",
+                    t.name,
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn diff_reports_undeclared_and_missing_columns() {
+        let mut live: Vec<(String, String)> = TABLES
+            .iter()
+            .flat_map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| (t.name.to_string(), c.name.to_string()))
+            })
+            .collect();
+        assert!(diff_with_schema(&live).is_empty());
+        live.push(("users".into(), "phone".into()));
+        live.push(("secrets".into(), "x".into()));
+        live.retain(|(t, c)| !(t == "sessions" && c == "ip_address"));
+        let d = diff_with_schema(&live);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d
+            .iter()
+            .any(|l| l.contains("users.phone") && l.contains("not declared")));
+        assert!(d.iter().any(|l| l.contains("table secrets")));
+        assert!(d
+            .iter()
+            .any(|l| l.contains("sessions.ip_address") && l.contains("does not exist")));
+    }
+}

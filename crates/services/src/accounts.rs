@@ -1,0 +1,304 @@
+//! Accounts: create, show, list, change, lock and unlock users, set
+//! passwords, and make sure an instance has an administrator.
+
+use steward_domain::user::{NewUser, User, UserChanges, UserId, UserStatus};
+use steward_domain::{validate, Timestamp, ValidationError};
+use steward_storage::users::{self, UserFilter, UserSort};
+use steward_storage::{sessions, Conn};
+
+use crate::error::user_uniqueness;
+use crate::{passwords, secrets, ServiceError, Services};
+
+/// A request to create an account, as typed by a person (not yet validated).
+#[derive(Clone, Debug, Default)]
+pub struct CreateUser {
+    pub login: Option<String>,
+    pub email: Option<String>,
+    pub firstname: Option<String>,
+    pub lastname: Option<String>,
+    pub admin: bool,
+    /// `active` (needs a password) or `invited`.
+    pub status: Option<String>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub password: Option<String>,
+}
+
+/// A request to change an account; absent fields stay as they are.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateUser {
+    pub login: Option<String>,
+    pub email: Option<String>,
+    pub firstname: Option<String>,
+    pub lastname: Option<String>,
+    pub admin: Option<bool>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub password: Option<String>,
+}
+
+/// The result of [`Services::ensure_admin`].
+pub enum AdminBootstrap {
+    /// An active administrator exists already.
+    Present,
+    /// A new `admin` account was created; `generated_password` is set when
+    /// no password was given and one was made up (shown once, never stored).
+    Created {
+        user: User,
+        generated_password: Option<String>,
+    },
+}
+
+fn required(
+    v: Option<String>,
+    attribute: &'static str,
+    label: &str,
+) -> Result<String, ValidationError> {
+    v.filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ValidationError::new(attribute, format!("{label} can't be blank.")))
+}
+
+impl Services {
+    pub async fn user(&self, id: UserId) -> Result<User, ServiceError> {
+        let mut conn = self.db.conn().await?;
+        users::find(&mut conn, id)
+            .await?
+            .filter(|u| !u.is_builtin())
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// Finds an account by numeric id or by login (CLI arguments).
+    pub async fn user_by_ref(&self, reference: &str) -> Result<User, ServiceError> {
+        let mut conn = self.db.conn().await?;
+        let found = match reference.parse::<UserId>() {
+            Ok(id) => users::find(&mut conn, id).await?,
+            Err(_) => users::find_by_login(&mut conn, reference).await?,
+        };
+        found
+            .filter(|u| !u.is_builtin())
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    pub async fn list_users(
+        &self,
+        filter: &UserFilter,
+        sort: &[(UserSort, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<User>, i64), ServiceError> {
+        let mut conn = self.db.conn().await?;
+        let list = users::list(&mut conn, filter, sort, limit, offset).await?;
+        let total = users::count(&mut conn, filter).await?;
+        Ok((list, total))
+    }
+
+    pub async fn create_user(&self, input: CreateUser) -> Result<User, ServiceError> {
+        let status = match input.status.as_deref().map(str::trim) {
+            None | Some("") | Some("active") => UserStatus::Active,
+            Some("invited") => UserStatus::Invited,
+            Some(other) => {
+                return Err(ValidationError::new(
+                    "status",
+                    format!("Status {other:?} is not allowed for a new user; use \"active\" or \"invited\"."),
+                )
+                .into())
+            }
+        };
+        let email = validate::email(&required(input.email, "email", "Email")?)?;
+        // An invited person may have no login yet: their email serves, as in OpenProject.
+        let login = match (input.login, status) {
+            (None, UserStatus::Invited) => email.clone(),
+            (login, _) => validate::login(&required(login, "login", "Login")?)?,
+        };
+        let new = NewUser {
+            login,
+            firstname: validate::name(
+                "firstName",
+                &required(input.firstname, "firstName", "First name")?,
+            )?,
+            lastname: validate::name(
+                "lastName",
+                &required(input.lastname, "lastName", "Last name")?,
+            )?,
+            email,
+            admin: input.admin,
+            status,
+            language: validate::language(input.language.as_deref().unwrap_or("en"))?,
+            time_zone: validate::time_zone(input.time_zone.as_deref().unwrap_or("UTC"))?,
+        };
+        let hash = match (status, input.password) {
+            (UserStatus::Active, None) => {
+                return Err(ValidationError::new(
+                    "password",
+                    "Password can't be blank for an active user.",
+                )
+                .into())
+            }
+            (UserStatus::Invited, Some(_)) => {
+                return Err(ValidationError::new(
+                    "password",
+                    "An invited user sets their own password.",
+                )
+                .into())
+            }
+            (_, Some(pw)) => {
+                validate::password(&pw, self.policy.password_min_length)?;
+                Some(passwords::hash(pw, self.policy.argon2).await?)
+            }
+            (_, None) => None,
+        };
+        let mut conn = self.db.conn().await?;
+        users::insert(&mut conn, &new, hash.as_deref(), Timestamp::now())
+            .await
+            .map_err(user_uniqueness)
+    }
+
+    /// Changes an account. Taking away the last active administrator's
+    /// admin flag is refused; a new password ends the user's sessions.
+    pub async fn update_user(&self, id: UserId, input: UpdateUser) -> Result<User, ServiceError> {
+        let changes = UserChanges {
+            login: input.login.map(|v| validate::login(&v)).transpose()?,
+            firstname: input
+                .firstname
+                .map(|v| validate::name("firstName", &v))
+                .transpose()?,
+            lastname: input
+                .lastname
+                .map(|v| validate::name("lastName", &v))
+                .transpose()?,
+            email: input.email.map(|v| validate::email(&v)).transpose()?,
+            admin: input.admin,
+            language: input.language.map(|v| validate::language(&v)).transpose()?,
+            time_zone: input
+                .time_zone
+                .map(|v| validate::time_zone(&v))
+                .transpose()?,
+        };
+        let hash = match input.password {
+            Some(pw) => {
+                validate::password(&pw, self.policy.password_min_length)?;
+                Some(passwords::hash(pw, self.policy.argon2).await?)
+            }
+            None => None,
+        };
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let current = users::find(&mut tx, id)
+            .await?
+            .filter(|u| !u.is_builtin())
+            .ok_or(ServiceError::NotFound("user"))?;
+        if changes.admin == Some(false) && current.admin {
+            guard_last_admin(&mut tx, id, "remove the administrator flag from").await?;
+        }
+        let mut user = current;
+        if !changes.is_empty() {
+            user = users::update(&mut tx, id, &changes, now)
+                .await
+                .map_err(user_uniqueness)?
+                .ok_or(ServiceError::NotFound("user"))?;
+        }
+        if let Some(hash) = hash {
+            users::set_password_hash(&mut tx, id, &hash, now).await?;
+            sessions::delete_for_user(&mut tx, id, None).await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Locks an account: it can no longer sign in and its sessions end.
+    pub async fn lock_user(&self, id: UserId) -> Result<User, ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let current = users::find(&mut tx, id)
+            .await?
+            .filter(|u| !u.is_builtin())
+            .ok_or(ServiceError::NotFound("user"))?;
+        if current.admin && current.status == UserStatus::Active {
+            guard_last_admin(&mut tx, id, "lock").await?;
+        }
+        let user = users::set_status(&mut tx, id, UserStatus::Locked, Timestamp::now())
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        sessions::delete_for_user(&mut tx, id, None).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Unlocks an account; this also lifts a temporary block after failed sign-ins.
+    pub async fn unlock_user(&self, id: UserId) -> Result<User, ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let current = users::find(&mut tx, id)
+            .await?
+            .filter(|u| !u.is_builtin())
+            .ok_or(ServiceError::NotFound("user"))?;
+        let status = if current.status == UserStatus::Locked {
+            UserStatus::Active
+        } else {
+            current.status
+        };
+        users::set_status(&mut tx, id, status, Timestamp::now()).await?;
+        users::record_unblock(&mut tx, id).await?;
+        let user = users::find(&mut tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Sets a new password and ends every session of the user except `keep`.
+    pub async fn set_password(
+        &self,
+        id: UserId,
+        password: String,
+        keep_session: Option<i64>,
+    ) -> Result<(), ServiceError> {
+        validate::password(&password, self.policy.password_min_length)?;
+        let hash = passwords::hash(password, self.policy.argon2).await?;
+        let mut tx = self.db.begin().await?;
+        if !users::set_password_hash(&mut tx, id, &hash, Timestamp::now()).await? {
+            return Err(ServiceError::NotFound("user"));
+        }
+        sessions::delete_for_user(&mut tx, id, keep_session).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates the first administrator (`admin`) when the instance has no
+    /// active one. With no password given, a random one is generated.
+    pub async fn ensure_admin(
+        &self,
+        password: Option<String>,
+    ) -> Result<AdminBootstrap, ServiceError> {
+        let mut conn = self.db.conn().await?;
+        if users::count_active_admins(&mut conn, None).await? > 0 {
+            return Ok(AdminBootstrap::Present);
+        }
+        drop(conn);
+        let generated = password.is_none().then(secrets::random_password);
+        let user = self
+            .create_user(CreateUser {
+                login: Some("admin".into()),
+                email: Some("admin@example.net".into()),
+                firstname: Some("Steward".into()),
+                lastname: Some("Admin".into()),
+                admin: true,
+                status: Some("active".into()),
+                password: password.or_else(|| generated.clone()),
+                ..CreateUser::default()
+            })
+            .await?;
+        Ok(AdminBootstrap::Created {
+            user,
+            generated_password: generated,
+        })
+    }
+}
+
+/// Refuses a change that would leave the instance without an active administrator.
+async fn guard_last_admin(conn: &mut Conn, id: UserId, what: &str) -> Result<(), ServiceError> {
+    if users::count_active_admins(conn, Some(id)).await? == 0 {
+        return Err(ServiceError::Conflict(format!(
+            "Cannot {what} the last active administrator."
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! Authentication: signing in with a password (with brute-force
+//! protection), server-side sessions and API tokens.
+
+use steward_domain::user::{User, UserId, UserStatus};
+use steward_domain::{validate, Timestamp, ValidationError};
+use steward_storage::api_tokens::{self, ApiToken};
+use steward_storage::sessions::{self, NewSession, Session};
+use steward_storage::{login_attempts, users};
+
+use crate::passwords::{self, Verified};
+use crate::{secrets, ServiceError, Services};
+
+/// Last-use times are written at most this often, so that authenticated
+/// reads do not turn into writes on every request.
+const TOUCH_INTERVAL_SECONDS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Wrong login or password; deliberately does not say which.
+    #[error("Invalid login or password.")]
+    InvalidCredentials,
+    #[error("Too many failed sign-ins: this account is blocked until {until}.")]
+    Blocked { until: Timestamp },
+    #[error("This account is locked. Ask an administrator to unlock it.")]
+    Locked,
+    #[error("This account is not activated yet.")]
+    NotActive,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<steward_storage::StorageError> for SignInError {
+    fn from(e: steward_storage::StorageError) -> Self {
+        SignInError::Service(e.into())
+    }
+}
+
+/// Where a sign-in came from, recorded with the attempt and the session.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+    /// The session id for the cookie; only its hash is stored.
+    pub cookie_value: String,
+}
+
+impl Services {
+    /// Checks a login and password, records the attempt, and opens a session.
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, SignInError> {
+        let user = self.verify_password(login, password, client).await?;
+        let cookie_value = secrets::random_token();
+        let csrf = secrets::random_token();
+        let now = Timestamp::now();
+        let mut conn = self.db.conn().await?;
+        let session = sessions::insert(
+            &mut conn,
+            &NewSession {
+                user_id: user.id,
+                token_hash: &secrets::token_hash(&cookie_value),
+                csrf_token: &csrf,
+                user_agent: client.user_agent.as_deref().map(truncate_agent),
+                ip_address: client.ip_address.as_deref(),
+            },
+            now,
+        )
+        .await?;
+        Ok(SignedIn {
+            user,
+            session,
+            cookie_value,
+        })
+    }
+
+    /// The password check behind [`Services::sign_in`]: lockout, attempt
+    /// records and rehashing, without opening a session.
+    pub async fn verify_password(
+        &self,
+        login: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, SignInError> {
+        let now = Timestamp::now();
+        let ip = client.ip_address.as_deref();
+        // Keep what is recorded about an attempt bounded, whatever was typed.
+        let typed: String = login.trim().chars().take(validate::LOGIN_MAX).collect();
+        let mut conn = self.db.conn().await?;
+        let found = users::find_by_login(&mut conn, &typed).await?;
+        let Some(user) = found.filter(|u| !u.is_builtin()) else {
+            drop(conn);
+            passwords::burn_time(password.to_string(), self.policy.argon2).await;
+            let mut conn = self.db.conn().await?;
+            login_attempts::insert(&mut conn, None, &typed, false, "unknown_login", ip, now)
+                .await?;
+            return Err(SignInError::InvalidCredentials);
+        };
+        if let Some(until) = user.blocked_until.filter(|t| *t > now) {
+            login_attempts::insert(&mut conn, Some(user.id), &typed, false, "blocked", ip, now)
+                .await?;
+            return Err(SignInError::Blocked { until });
+        }
+        let stored = users::password_hash(&mut conn, user.id).await?;
+        drop(conn);
+        let verdict = match stored {
+            Some(hash) if password.len() <= validate::PASSWORD_MAX => {
+                passwords::verify(password.to_string(), hash, self.policy.argon2).await
+            }
+            _ => {
+                passwords::burn_time(password.to_string(), self.policy.argon2).await;
+                Verified::No
+            }
+        };
+        if verdict == Verified::No {
+            let mut tx = self.db.begin().await?;
+            let failures = users::add_failed_login(&mut tx, user.id).await?;
+            let max = self.policy.max_failed_logins;
+            let blocked = max > 0 && failures >= max;
+            let reason = if blocked {
+                "wrong_password_blocked"
+            } else {
+                "wrong_password"
+            };
+            if blocked {
+                users::block(
+                    &mut tx,
+                    user.id,
+                    now.plus_seconds(self.policy.lockout_seconds),
+                )
+                .await?;
+            }
+            login_attempts::insert(&mut tx, Some(user.id), &typed, false, reason, ip, now).await?;
+            tx.commit().await?;
+            if blocked {
+                tracing::warn!(user_id = user.id, "account blocked after failed sign-ins");
+                return Err(SignInError::Blocked {
+                    until: now.plus_seconds(self.policy.lockout_seconds),
+                });
+            }
+            return Err(SignInError::InvalidCredentials);
+        }
+        // The password is right: now it is safe to say why the account cannot sign in.
+        let refusal = match user.status {
+            UserStatus::Active => None,
+            UserStatus::Locked => Some(("locked", SignInError::Locked)),
+            UserStatus::Registered | UserStatus::Invited => {
+                Some(("not_active", SignInError::NotActive))
+            }
+        };
+        let mut tx = self.db.begin().await?;
+        if let Some((reason, err)) = refusal {
+            login_attempts::insert(&mut tx, Some(user.id), &typed, false, reason, ip, now).await?;
+            tx.commit().await?;
+            return Err(err);
+        }
+        if verdict == Verified::YesRehash {
+            let fresh = passwords::hash(password.to_string(), self.policy.argon2).await?;
+            users::rehash_password(&mut tx, user.id, &fresh).await?;
+        }
+        users::record_login(&mut tx, user.id, now).await?;
+        login_attempts::insert(&mut tx, Some(user.id), &typed, true, "ok", ip, now).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// The session and user behind a session cookie, if it is still valid.
+    /// Expired sessions are deleted on sight.
+    pub async fn session_from_cookie(
+        &self,
+        cookie_value: &str,
+    ) -> Result<Option<(Session, User)>, ServiceError> {
+        let now = Timestamp::now();
+        let mut conn = self.db.conn().await?;
+        let Some(sessions::SessionWithUser(session, user)) =
+            sessions::find_by_token_hash(&mut conn, &secrets::token_hash(cookie_value)).await?
+        else {
+            return Ok(None);
+        };
+        let idle = session.last_seen_at < now.minus_seconds(self.policy.session_idle_seconds);
+        let too_old = session.created_at < now.minus_seconds(self.policy.session_absolute_seconds);
+        if idle || too_old || !user.can_authenticate() {
+            sessions::delete(&mut conn, session.user_id, session.id).await?;
+            return Ok(None);
+        }
+        if session.last_seen_at < now.minus_seconds(TOUCH_INTERVAL_SECONDS) {
+            sessions::touch(&mut conn, session.id, now).await?;
+        }
+        Ok(Some((session, user)))
+    }
+
+    pub async fn sign_out(&self, session: &Session) -> Result<(), ServiceError> {
+        let mut conn = self.db.conn().await?;
+        sessions::delete(&mut conn, session.user_id, session.id).await?;
+        Ok(())
+    }
+
+    pub async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, ServiceError> {
+        let mut conn = self.db.conn().await?;
+        Ok(sessions::list_for_user(&mut conn, user_id).await?)
+    }
+
+    pub async fn revoke_session(
+        &self,
+        user_id: UserId,
+        session_id: i64,
+    ) -> Result<(), ServiceError> {
+        let mut conn = self.db.conn().await?;
+        if sessions::delete(&mut conn, user_id, session_id).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("session"))
+        }
+    }
+
+    /// Changes one's own password: the current one must be right; every
+    /// other session of the user ends, `keep_session` stays signed in.
+    pub async fn change_own_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: String,
+        keep_session: Option<i64>,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        match self.verify_password(&user.login, current, client).await {
+            Ok(_) => {}
+            Err(SignInError::InvalidCredentials) => {
+                return Err(SignInError::Service(
+                    ValidationError::new("currentPassword", "The current password is wrong.")
+                        .into(),
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+        self.set_password(user.id, new, keep_session).await?;
+        Ok(())
+    }
+
+    /// Creates an API token; the returned secret is shown once and never stored.
+    pub async fn create_api_token(
+        &self,
+        user_id: UserId,
+        name: &str,
+    ) -> Result<(ApiToken, String), ServiceError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ValidationError::new(
+                "name",
+                "Token name must be 1 to 100 characters long.",
+            )
+            .into());
+        }
+        let secret = secrets::random_token();
+        let mut conn = self.db.conn().await?;
+        let token = api_tokens::insert(
+            &mut conn,
+            user_id,
+            name,
+            &secrets::token_hash(&secret),
+            Timestamp::now(),
+        )
+        .await?;
+        Ok((token, secret))
+    }
+
+    /// The user an API token belongs to, if the token exists and the user may act.
+    pub async fn user_for_api_token(&self, secret: &str) -> Result<Option<User>, ServiceError> {
+        if secret.is_empty() || secret.len() > 200 {
+            return Ok(None);
+        }
+        let now = Timestamp::now();
+        let mut conn = self.db.conn().await?;
+        let Some(api_tokens::TokenWithUser(token, user)) =
+            api_tokens::find_by_hash(&mut conn, &secrets::token_hash(secret)).await?
+        else {
+            return Ok(None);
+        };
+        if !user.can_authenticate() {
+            return Ok(None);
+        }
+        if token
+            .last_used_at
+            .is_none_or(|t| t < now.minus_seconds(TOUCH_INTERVAL_SECONDS))
+        {
+            api_tokens::touch(&mut conn, token.id, now).await?;
+        }
+        Ok(Some(user))
+    }
+
+    pub async fn api_tokens_of(&self, user_id: UserId) -> Result<Vec<ApiToken>, ServiceError> {
+        let mut conn = self.db.conn().await?;
+        Ok(api_tokens::list_for_user(&mut conn, user_id).await?)
+    }
+
+    pub async fn revoke_api_token(
+        &self,
+        user_id: UserId,
+        token_id: i64,
+    ) -> Result<(), ServiceError> {
+        let mut conn = self.db.conn().await?;
+        if api_tokens::delete(&mut conn, user_id, token_id).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("API token"))
+        }
+    }
+}
+
+fn truncate_agent(ua: &str) -> &str {
+    match ua.char_indices().nth(300) {
+        Some((i, _)) => &ua[..i],
+        None => ua,
+    }
+}

@@ -1,0 +1,44 @@
+//! Errors of the use cases. Storage errors that a person can act on (a login
+//! already taken) are turned into precise variants here; the rest stay
+//! `Storage` and are reported as internal errors by the HTTP layer.
+
+use steward_domain::ValidationError;
+use steward_storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state (for example: locking the last administrator).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database is busy; try again")]
+    Busy,
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for ServiceError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Busy => ServiceError::Busy,
+            other => ServiceError::Storage(other),
+        }
+    }
+}
+
+/// Turns a unique-index violation on the users table into the validation
+/// error a person understands; other errors pass through.
+pub(crate) fn user_uniqueness(e: StorageError) -> ServiceError {
+    if let StorageError::Unique(what) = &e {
+        if what.contains("login_key") {
+            return ValidationError::new("login", "Login has already been taken.").into();
+        }
+        if what.contains("email_key") {
+            return ValidationError::new("email", "Email has already been taken.").into();
+        }
+    }
+    e.into()
+}

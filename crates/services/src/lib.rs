@@ -1,0 +1,57 @@
+//! Use cases shared by every way into Steward (API, web UI, CLI, jobs):
+//! creating and changing accounts, signing in with brute-force protection,
+//! sessions and API tokens. Rules about values live in `steward_domain`;
+//! SQL lives in `steward_storage`; this crate puts them together.
+
+pub mod accounts;
+pub mod auth;
+mod error;
+pub mod passwords;
+pub mod secrets;
+
+pub use error::ServiceError;
+
+use std::sync::Arc;
+
+use steward_storage::Db;
+
+/// Security policy, taken from the configuration at start.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub password_min_length: usize,
+    pub argon2: passwords::Argon2Params,
+    /// Failed sign-ins in a row before the account is blocked; 0 never blocks.
+    pub max_failed_logins: i64,
+    pub lockout_seconds: i64,
+    pub session_idle_seconds: i64,
+    pub session_absolute_seconds: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            password_min_length: 10,
+            argon2: passwords::Argon2Params::default(),
+            max_failed_logins: 5,
+            lockout_seconds: 15 * 60,
+            session_idle_seconds: 2 * 3600,
+            session_absolute_seconds: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// Everything a use case needs: the database and the policy. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub policy: Arc<Policy>,
+}
+
+impl Services {
+    pub fn new(db: Db, policy: Policy) -> Self {
+        Services {
+            db,
+            policy: Arc::new(policy),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The command line: `steward serve | migrate | user ... | config check`.
+//! Every failure ends with a non-zero exit code and one line on stderr that
+//! names the problem.
+
+mod user;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use anyhow::{anyhow, Context};
+use clap::{Parser, Subcommand};
+use steward_services::accounts::AdminBootstrap;
+use steward_storage::migrate;
+
+use crate::config::Config;
+use crate::server;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "steward",
+    version,
+    about = "Steward: a fast, GDPR-native project-management server."
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Also STEWARD_CONFIG.
+    #[arg(long, global = true, env = "STEWARD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first and creates an
+    /// administrator `admin` if there is none).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Password for the first administrator, if one is created. Without it a
+    /// random one is generated and printed once. Also STEWARD_ADMIN_PASSWORD.
+    #[arg(long, env = "STEWARD_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Check the configuration and print it in effect, secrets masked.
+    Check,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not failures.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line naming the problem, with its causes.
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("steward: error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(&config, args).await,
+            Command::Migrate => {
+                let db = server::open_database(&config).await?;
+                let ran = migrate::run(&db).await?;
+                if ran.is_empty() {
+                    println!(
+                        "The database is up to date (schema version {}).",
+                        migrate::latest_version()
+                    );
+                } else {
+                    println!(
+                        "Applied migrations {ran:?}; schema version is now {}.",
+                        migrate::latest_version()
+                    );
+                }
+                db.close().await;
+                Ok(())
+            }
+            Command::User(cmd) => user::run(&config, cmd).await,
+            Command::Config(ConfigCommand::Check) => {
+                println!("# Steward configuration in effect (secrets masked)");
+                print!("{}", config.to_masked_toml());
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
+    // Fail on a taken port before touching the database.
+    let addr = config.listen_addr()?;
+    drop(
+        std::net::TcpListener::bind(addr)
+            .map_err(|e| anyhow!("server.listen: cannot listen on {addr}: {e}"))?,
+    );
+    let services = server::open_services(config).await?;
+    match services.ensure_admin(args.admin_password).await? {
+        AdminBootstrap::Present => {}
+        AdminBootstrap::Created {
+            user,
+            generated_password,
+        } => match generated_password {
+            Some(pw) => println!(
+                "Created the administrator account.\n  login:    {}\n  password: {pw}\nThis password is shown only once: sign in and change it.",
+                user.login
+            ),
+            None => println!("Created the administrator account {:?} with the given password.", user.login),
+        },
+    }
+    server::serve(config, services).await
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::prelude::*;
+    let filter =
+        tracing_subscriber::filter::Targets::from_str(&config.log.level).unwrap_or_else(|_| {
+            tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO)
+        });
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false),
+        )
+        .with(filter)
+        .try_init();
+}
+
+/// Reads a password from stdin (one line), for `--password-stdin`.
+pub(crate) fn read_password_stdin() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the password from standard input")?;
+    let pw = s.lines().next().unwrap_or("").to_string();
+    if pw.is_empty() {
+        return Err(anyhow!("no password on standard input"));
+    }
+    Ok(pw)
+}

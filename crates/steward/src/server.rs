@@ -1,0 +1,177 @@
+//! Wiring: open the database, migrate, build the services and serve HTTP
+//! until told to stop.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use axum::ServiceExt as _;
+use steward_api::{AppState, HttpConfig};
+use steward_services::Services;
+use steward_storage::{migrate, Db, DbOptions};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// Makes sure the data directory exists and is writable.
+pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow!("data_dir: cannot create {}: {e}", dir.display()))?;
+    let probe = dir.join(".steward-write-test");
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| anyhow!("data_dir: {} is not writable: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Opens the configured database (creating the data directory for SQLite).
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    if config.uses_sqlite() {
+        prepare_data_dir(&config.data_dir)?;
+        if let Some(parent) = config
+            .database_url()
+            .strip_prefix("sqlite:")
+            .map(Path::new)
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            prepare_data_dir(parent)?;
+        }
+    }
+    let opts = DbOptions {
+        pool_size: config.database.pool_size as usize,
+        busy_timeout_ms: config.database.busy_timeout_ms,
+    };
+    let db = Db::connect(&config.database_url(), &opts)
+        .await
+        .map_err(|e| anyhow!("database.url: {e}"))?;
+    Ok(db)
+}
+
+/// Opens and migrates the database and builds the services.
+pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
+    let db = open_database(config).await?;
+    migrate::run(&db).await.context("migrating the database")?;
+    Ok(Services::new(db, config.policy()))
+}
+
+pub fn app_state(config: &Config, services: Services) -> AppState {
+    AppState {
+        services,
+        http: Arc::new(HttpConfig {
+            max_body_bytes: config.server.max_body_bytes as usize,
+            cookie_name: config.session.cookie_name.clone(),
+            secure_cookies: config.secure_cookies(),
+        }),
+    }
+}
+
+/// A server running in the background of the current runtime.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub services: Services,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, closes the database.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await??;
+        self.services.db.close().await;
+        Ok(())
+    }
+
+    /// Waits until the server stops by itself (it does not, normally).
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.task).await??;
+        Ok(())
+    }
+}
+
+/// Binds the listener and serves in a background task.
+pub async fn start(config: &Config, services: Services) -> anyhow::Result<RunningServer> {
+    let addr = config.listen_addr()?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " (the port is already in use; stop the other process or change server.listen)"
+        } else {
+            ""
+        };
+        anyhow!("server.listen: cannot listen on {addr}: {e}{hint}")
+    })?;
+    let addr = listener.local_addr()?;
+    let app = steward_api::app(app_state(config, services.clone()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(RunningServer {
+        addr,
+        services,
+        stop: Some(stop),
+        task,
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// `steward serve`: runs until SIGTERM/SIGINT, then drains and closes.
+pub async fn serve(config: &Config, services: Services) -> anyhow::Result<()> {
+    let mut server = start(config, services).await?;
+    println!(
+        "Steward is listening on {} (database: {})",
+        config.public_url(),
+        steward_storage::redact_url(&config.database_url())
+    );
+    tokio::select! {
+        res = server.wait() => return res,
+        _ = shutdown_signal() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    let grace = Duration::from_secs(config.server.shutdown_timeout_seconds);
+    let db = server.services.db.clone();
+    match tokio::time::timeout(grace, server.shutdown()).await {
+        Ok(res) => res?,
+        Err(_) => {
+            tracing::warn!("requests still running after the shutdown timeout; closing anyway");
+            db.close().await;
+        }
+    }
+    println!("Steward stopped.");
+    Ok(())
+}

@@ -1,0 +1,415 @@
+//! The engine-neutral executor: connections, transactions, parameters and rows.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use steward_domain::Timestamp;
+
+use crate::{postgres, sqlite};
+
+/// Errors from storage. Callers match on the variants they can act on
+/// (a unique key taken, a row gone) and treat the rest as internal.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
+    #[error("{0}")]
+    Open(String),
+    /// A unique index refused the row; the text names the index or column.
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    #[error("foreign key constraint violated: {0}")]
+    ForeignKey(String),
+    #[error("the database stayed busy past the busy timeout")]
+    Busy,
+    #[error("no such row")]
+    NotFound,
+    #[error("{0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Engine(String),
+    #[error("a database task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// Connections kept open (PostgreSQL) or readers available (SQLite).
+    pub pool_size: usize,
+    /// How long an SQLite writer waits for the write lock before giving up.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            pool_size: 8,
+            busy_timeout_ms: 5000,
+        }
+    }
+}
+
+/// A bound parameter, owned so that it can cross into the blocking thread
+/// that runs an SQLite statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(String),
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Self {
+        Param::Int(v)
+    }
+}
+impl From<bool> for Param {
+    fn from(v: bool) -> Self {
+        Param::Bool(v)
+    }
+}
+impl From<f64> for Param {
+    fn from(v: f64) -> Self {
+        Param::Float(v)
+    }
+}
+impl From<&str> for Param {
+    fn from(v: &str) -> Self {
+        Param::Text(v.to_string())
+    }
+}
+impl From<String> for Param {
+    fn from(v: String) -> Self {
+        Param::Text(v)
+    }
+}
+impl From<&String> for Param {
+    fn from(v: &String) -> Self {
+        Param::Text(v.clone())
+    }
+}
+impl From<Timestamp> for Param {
+    fn from(v: Timestamp) -> Self {
+        Param::Int(v.0)
+    }
+}
+impl<T: Into<Param>> From<Option<T>> for Param {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Param::Null, Into::into)
+    }
+}
+
+/// Builds a `Vec<Param>` from heterogeneous values.
+#[macro_export]
+macro_rules! params {
+    () => { Vec::<$crate::Param>::new() };
+    ($($v:expr),+ $(,)?) => { vec![$($crate::Param::from($v)),+] };
+}
+
+/// One result row, whichever engine produced it. Columns are read by position.
+pub struct Row<'a>(pub(crate) RowInner<'a>);
+
+pub(crate) enum RowInner<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    Pg(&'a tokio_postgres::Row),
+}
+
+macro_rules! getter {
+    ($name:ident, $t:ty) => {
+        pub fn $name(&self, idx: usize) -> Result<$t> {
+            match &self.0 {
+                RowInner::Sqlite(r) => r.get::<_, $t>(idx).map_err(sqlite::map_err),
+                RowInner::Pg(r) => r.try_get::<_, $t>(idx).map_err(postgres::map_err),
+            }
+        }
+    };
+}
+
+impl Row<'_> {
+    getter!(i64, i64);
+    getter!(opt_i64, Option<i64>);
+    getter!(f64, f64);
+    getter!(opt_f64, Option<f64>);
+    getter!(bool, bool);
+    getter!(string, String);
+    getter!(opt_string, Option<String>);
+
+    pub fn timestamp(&self, idx: usize) -> Result<Timestamp> {
+        self.i64(idx).map(Timestamp)
+    }
+    pub fn opt_timestamp(&self, idx: usize) -> Result<Option<Timestamp>> {
+        self.opt_i64(idx).map(|v| v.map(Timestamp))
+    }
+}
+
+/// Maps one row into a value. Implemented next to each query's struct.
+pub trait FromRow: Sized + Send + 'static {
+    fn from_row(row: &Row<'_>) -> Result<Self>;
+}
+
+impl FromRow for i64 {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        row.i64(0)
+    }
+}
+impl FromRow for String {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        row.string(0)
+    }
+}
+impl FromRow for (String, String) {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        Ok((row.string(0)?, row.string(1)?))
+    }
+}
+
+/// A handle to the database: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+enum Inner {
+    Sqlite(Arc<sqlite::Pool>),
+    Postgres(deadpool_postgres::Pool),
+}
+
+impl Db {
+    /// Opens `sqlite:PATH` or `postgres://...` and checks that it answers.
+    pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db> {
+        let inner = if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(StorageError::BadUrl(format!(
+                    "{url:?} names no file; use sqlite:PATH"
+                )));
+            }
+            Inner::Sqlite(Arc::new(sqlite::Pool::open(path, opts).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Inner::Postgres(postgres::open(url, opts).await?)
+        } else {
+            return Err(StorageError::BadUrl(format!(
+                "{:?} must start with sqlite: or postgres://",
+                redact_url(url)
+            )));
+        };
+        Ok(Db {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match &*self.inner {
+            Inner::Sqlite(_) => Engine::Sqlite,
+            Inner::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// A connection from the pool, in autocommit mode.
+    pub async fn conn(&self) -> Result<Conn> {
+        let inner = match &*self.inner {
+            Inner::Sqlite(pool) => ConnInner::Sqlite(Some(pool.get().await?)),
+            Inner::Postgres(pool) => {
+                ConnInner::Pg(Some(pool.get().await.map_err(postgres::map_pool_err)?))
+            }
+        };
+        Ok(Conn {
+            inner,
+            in_tx: false,
+        })
+    }
+
+    /// A connection with a transaction open. Call [`Conn::commit`]; dropping
+    /// it without committing rolls back, so an early `?` never half-writes.
+    ///
+    /// On SQLite the transaction starts with `BEGIN IMMEDIATE`: it takes the
+    /// write lock at once (waiting up to the busy timeout) instead of failing
+    /// later when a reader tries to upgrade.
+    pub async fn begin(&self) -> Result<Conn> {
+        let mut conn = self.conn().await?;
+        let begin = match self.engine() {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
+        };
+        conn.batch(begin).await?;
+        conn.in_tx = true;
+        Ok(conn)
+    }
+
+    /// Closes every pooled connection; used at shutdown.
+    pub async fn close(&self) {
+        match &*self.inner {
+            Inner::Sqlite(pool) => pool.close(),
+            Inner::Postgres(pool) => pool.close(),
+        }
+    }
+}
+
+/// One pooled connection, possibly inside a transaction.
+pub struct Conn {
+    inner: ConnInner,
+    in_tx: bool,
+}
+
+enum ConnInner {
+    Sqlite(Option<sqlite::PooledConn>),
+    Pg(Option<deadpool_postgres::Object>),
+}
+
+impl Conn {
+    pub fn engine(&self) -> Engine {
+        match self.inner {
+            ConnInner::Sqlite(_) => Engine::Sqlite,
+            ConnInner::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    pub async fn query<T: FromRow>(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<T>> {
+        match &mut self.inner {
+            ConnInner::Sqlite(slot) => {
+                let sql = sqlite::translate(sql).into_owned();
+                sqlite::run(slot, move |c| sqlite::query::<T>(c, &sql, &params)).await
+            }
+            ConnInner::Pg(slot) => postgres::query(pg(slot)?, sql, &params).await,
+        }
+    }
+
+    pub async fn query_opt<T: FromRow>(
+        &mut self,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Option<T>> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+
+    pub async fn query_one<T: FromRow>(&mut self, sql: &str, params: Vec<Param>) -> Result<T> {
+        self.query_opt(sql, params)
+            .await?
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// Runs one statement and returns the number of rows it changed.
+    pub async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
+        match &mut self.inner {
+            ConnInner::Sqlite(slot) => {
+                let sql = sqlite::translate(sql).into_owned();
+                sqlite::run(slot, move |c| sqlite::execute(c, &sql, &params)).await
+            }
+            ConnInner::Pg(slot) => postgres::execute(pg(slot)?, sql, &params).await,
+        }
+    }
+
+    /// Runs several statements without parameters (DDL, transaction control).
+    pub async fn batch(&mut self, sql: &str) -> Result<()> {
+        match &mut self.inner {
+            ConnInner::Sqlite(slot) => {
+                let sql = sql.to_string();
+                sqlite::run(slot, move |c| {
+                    c.execute_batch(&sql).map_err(sqlite::map_err)
+                })
+                .await
+            }
+            ConnInner::Pg(slot) => pg(slot)?
+                .batch_execute(sql)
+                .await
+                .map_err(postgres::map_err),
+        }
+    }
+
+    pub async fn commit(mut self) -> Result<()> {
+        debug_assert!(self.in_tx, "commit without a transaction");
+        self.batch("COMMIT").await?;
+        self.in_tx = false;
+        Ok(())
+    }
+
+    pub async fn rollback(mut self) -> Result<()> {
+        self.batch("ROLLBACK").await?;
+        self.in_tx = false;
+        Ok(())
+    }
+}
+
+fn pg(slot: &mut Option<deadpool_postgres::Object>) -> Result<&deadpool_postgres::Object> {
+    slot.as_ref()
+        .ok_or_else(|| StorageError::Task("connection lost after an earlier failure".into()))
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if !self.in_tx {
+            return;
+        }
+        match &mut self.inner {
+            // The pooled SQLite connection rolls back when it returns to the pool.
+            ConnInner::Sqlite(_) => {}
+            ConnInner::Pg(slot) => {
+                if let Some(client) = slot.take() {
+                    match tokio::runtime::Handle::try_current() {
+                        Ok(rt) => {
+                            rt.spawn(async move {
+                                if client.batch_execute("ROLLBACK").await.is_err() {
+                                    // Never hand a connection in an unknown state back to the pool.
+                                    drop(deadpool_postgres::Object::take(client));
+                                }
+                            });
+                        }
+                        Err(_) => drop(deadpool_postgres::Object::take(client)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Replaces a password in a database URL with `***` for messages and logs.
+pub fn redact_url(url: &str) -> Cow<'_, str> {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((auth, host)) = rest.split_once('@') {
+            if let Some((user, _pw)) = auth.split_once(':') {
+                return Cow::Owned(format!("{scheme}://{user}:***@{host}"));
+            }
+        }
+    }
+    Cow::Borrowed(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_url("postgres://steward:s3cret@db:5432/steward"),
+            "postgres://steward:***@db:5432/steward"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(
+            redact_url("sqlite:data/steward.sqlite3"),
+            "sqlite:data/steward.sqlite3"
+        );
+    }
+}

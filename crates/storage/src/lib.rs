@@ -1,0 +1,21 @@
+//! Storage: the only crate that speaks SQL.
+//!
+//! Callers ask for named operations (`users::find_by_login`), never build
+//! SQL. Each statement is written once, with PostgreSQL-style `$n`
+//! placeholders, and handed to one small executor per engine: rusqlite
+//! (behind `spawn_blocking`) for the embedded SQLite default and
+//! tokio-postgres with prepared statements for PostgreSQL. Where the engines
+//! differ, the function that must care branches on [`Engine`] and says why.
+//! See docs/adr/0001-database-layer.md.
+
+pub mod api_tokens;
+mod db;
+pub mod login_attempts;
+pub mod migrate;
+mod postgres;
+pub mod schema;
+pub mod sessions;
+mod sqlite;
+pub mod users;
+
+pub use db::{redact_url, Conn, Db, DbOptions, Engine, FromRow, Param, Row, StorageError};

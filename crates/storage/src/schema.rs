@@ -1,0 +1,22 @@
+//! Reads the live schema, for the registry check and the residue scan.
+
+use crate::db::{Db, Engine, Result};
+use crate::params;
+
+/// Every (table, column) pair in the database Steward uses, sorted.
+pub async fn columns(db: &Db) -> Result<Vec<(String, String)>> {
+    let sql = match db.engine() {
+        Engine::Sqlite => {
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+             ORDER BY m.name, p.name"
+        }
+        // current_schema(): tests and multi-tenant set-ups use their own schema.
+        Engine::Postgres => {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema()
+             ORDER BY table_name, column_name"
+        }
+    };
+    db.conn().await?.query(sql, params![]).await
+}

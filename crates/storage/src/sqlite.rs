@@ -1,0 +1,232 @@
+//! The SQLite executor: a small pool of rusqlite connections, each
+//! statement run on tokio's blocking threads so that a writer waiting for
+//! the lock never stalls the async workers.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, Value as SqlValue};
+use rusqlite::{Connection, OpenFlags, ToSql};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::db::{FromRow, Param, Result, Row, RowInner, StorageError};
+use crate::DbOptions;
+
+pub(crate) struct Pool {
+    path: PathBuf,
+    busy_timeout: Duration,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Pool {
+    pub(crate) async fn open(path: &str, opts: &DbOptions) -> Result<Pool> {
+        let pool = Pool {
+            path: PathBuf::from(path),
+            busy_timeout: Duration::from_millis(opts.busy_timeout_ms),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(opts.pool_size.max(1))),
+        };
+        // Open one connection now so that a bad path fails at start, not at the first request.
+        let path = pool.path.clone();
+        let timeout = pool.busy_timeout;
+        let first = tokio::task::spawn_blocking(move || open_connection(&path, timeout))
+            .await
+            .map_err(|e| StorageError::Task(e.to_string()))??;
+        pool.idle.lock().expect("pool lock").push(first);
+        Ok(pool)
+    }
+
+    pub(crate) async fn get(self: &Arc<Self>) -> Result<PooledConn> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StorageError::Task("the database is closed".into()))?;
+        let conn = self.idle.lock().expect("pool lock").pop();
+        Ok(PooledConn {
+            conn,
+            pool: self.clone(),
+            _permit: permit,
+        })
+    }
+
+    pub(crate) fn close(&self) {
+        self.permits.close();
+        // Dropping the connections closes them; the last one checkpoints the WAL.
+        self.idle.lock().expect("pool lock").clear();
+    }
+}
+
+fn open_connection(path: &std::path::Path, busy_timeout: Duration) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+        StorageError::Open(format!(
+            "cannot open SQLite database {}: {e}",
+            path.display()
+        ))
+    })?;
+    conn.busy_timeout(busy_timeout).map_err(map_err)?;
+    // WAL lets readers go on while one writer writes; NORMAL sync is durable
+    // across application crashes in WAL mode; foreign keys are off by default
+    // in SQLite and must be switched on for every connection.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(|e| {
+        StorageError::Open(format!(
+            "cannot use SQLite database {}: {e}",
+            path.display()
+        ))
+    })?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+/// A connection lent by the pool; it goes back when dropped.
+pub(crate) struct PooledConn {
+    conn: Option<Connection>,
+    pool: Arc<Pool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl PooledConn {
+    fn connection(&mut self) -> Result<&Connection> {
+        if self.conn.is_none() {
+            self.conn = Some(open_connection(&self.pool.path, self.pool.busy_timeout)?);
+        }
+        Ok(self.conn.as_ref().expect("just opened"))
+    }
+}
+
+impl Drop for PooledConn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // A transaction left open (an early return, a panic) is rolled back
+            // before anyone else gets this connection.
+            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+                return;
+            }
+            if !self.pool.permits.is_closed() {
+                self.pool.idle.lock().expect("pool lock").push(conn);
+            }
+        }
+    }
+}
+
+/// Runs `f` with the connection on a blocking thread and puts it back.
+pub(crate) async fn run<R, F>(slot: &mut Option<PooledConn>, f: F) -> Result<R>
+where
+    R: Send + 'static,
+    F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+{
+    let mut pooled = slot
+        .take()
+        .ok_or_else(|| StorageError::Task("connection lost after an earlier failure".into()))?;
+    let (pooled, result) = tokio::task::spawn_blocking(move || {
+        let result = pooled.connection().and_then(f);
+        (pooled, result)
+    })
+    .await
+    .map_err(|e| StorageError::Task(e.to_string()))?;
+    *slot = Some(pooled);
+    result
+}
+
+pub(crate) fn query<T: FromRow>(c: &Connection, sql: &str, params: &[Param]) -> Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql).map_err(map_err)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        out.push(T::from_row(&Row(RowInner::Sqlite(row)))?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn execute(c: &Connection, sql: &str, params: &[Param]) -> Result<u64> {
+    let mut stmt = c.prepare_cached(sql).map_err(map_err)?;
+    let n = stmt
+        .execute(rusqlite::params_from_iter(params.iter()))
+        .map_err(map_err)?;
+    Ok(n as u64)
+}
+
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Null => ToSqlOutput::Owned(SqlValue::Null),
+            Param::Int(v) => ToSqlOutput::Owned(SqlValue::Integer(*v)),
+            Param::Float(v) => ToSqlOutput::Owned(SqlValue::Real(*v)),
+            Param::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*v))),
+            Param::Text(v) => ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(v.as_bytes())),
+        })
+    }
+}
+
+/// Statements are written with PostgreSQL's `$1` placeholders; SQLite gets
+/// the same numbered parameters spelled `?1`. Quoted text is left alone.
+pub(crate) fn translate(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut in_quote = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch == '\'' {
+            in_quote = !in_quote;
+        }
+        if ch == '$' && !in_quote && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(ch);
+        }
+    }
+    Cow::Owned(out)
+}
+
+pub(crate) fn map_err(e: rusqlite::Error) -> StorageError {
+    use rusqlite::ffi::ErrorCode;
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        let msg = msg.clone().unwrap_or_default();
+        match f.code {
+            ErrorCode::ConstraintViolation => {
+                return match f.extended_code {
+                    // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+                    2067 | 1555 => StorageError::Unique(msg),
+                    // SQLITE_CONSTRAINT_FOREIGNKEY
+                    787 => StorageError::ForeignKey(msg),
+                    _ => StorageError::Engine(msg),
+                };
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return StorageError::Busy,
+            _ => {}
+        }
+    }
+    StorageError::Engine(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::translate;
+
+    #[test]
+    fn placeholders_become_numbered_question_marks() {
+        assert_eq!(
+            translate("SELECT * FROM t WHERE a = $1 AND b = $12 AND c = '$3'"),
+            "SELECT * FROM t WHERE a = ?1 AND b = ?12 AND c = '$3'"
+        );
+        assert_eq!(translate("SELECT 1"), "SELECT 1");
+    }
+}
