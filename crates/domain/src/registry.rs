@@ -202,11 +202,6 @@ pub static TABLES: &[Table] = &[
         columns: &[none("version"), none("name"), none("applied_at")],
     },
     Table {
-        name: "settings",
-        description: "Instance settings changed at run time by administrators.",
-        columns: &[none("key"), none("value"), none("updated_at")],
-    },
-    Table {
         name: "users",
         description: "Accounts, and the built-in \"Deleted user\" and system principals.",
         columns: &[

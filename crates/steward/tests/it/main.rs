@@ -1,0 +1,8 @@
+//! Steward's integration tests: a real server on a real port, driven over
+//! HTTP, on SQLite and — when STEWARD_TEST_POSTGRES_URL is set — on
+//! PostgreSQL, each test in a fresh database or schema.
+
+#[macro_use]
+mod harness;
+
+mod schema_registry;
