@@ -13,11 +13,18 @@ pub struct Migration {
     sql: &'static str,
 }
 
-pub static MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/0001_accounts.sql"),
-}];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts",
+        sql: include_str!("../migrations/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "projects_work_packages",
+        sql: include_str!("../migrations/0002_projects_work_packages.sql"),
+    },
+];
 
 /// The SQL of a migration for one engine.
 pub fn render(sql: &str, engine: Engine) -> String {
