@@ -27,6 +27,9 @@ pub enum Via {
     Session(Session),
 }
 
+// Built once per request and moved, not copied around: boxing the user
+// would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Caller {
     Anonymous,

@@ -172,6 +172,8 @@ impl From<ServiceError> for ApiError {
                 ApiError::NotFound(format!("The {what} could not be found."))
             }
             ServiceError::Conflict(m) => ApiError::Conflict(m),
+            ServiceError::Forbidden(m) => ApiError::MissingPermission(m),
+            ServiceError::StaleLockVersion(m) => ApiError::UpdateConflict(m),
             ServiceError::Busy => ApiError::Unavailable("The database is busy; try again.".into()),
             ServiceError::Storage(e) => ApiError::Internal(e.to_string()),
         }

@@ -49,7 +49,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     let text = if text.trim().is_empty() { "{}" } else { text };
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let what = if inner.is_syntax() || inner.is_eof() {
@@ -60,7 +60,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("Property {path}: {inner}.")
         };
         ApiError::InvalidRequestBody(what)
-    })
+    })?;
+    // Without this, `{"a": 1} garbage` would be read as `{"a": 1}`.
+    de.end().map_err(|e| {
+        ApiError::InvalidRequestBody(format!("The request body is not valid JSON: {e}."))
+    })?;
+    Ok(value)
 }
 
 /// The query string as decoded pairs, tolerant of what real clients send
@@ -95,6 +100,27 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     }
 }
 
+/// A path parameter. A segment that cannot be decoded (invalid UTF-8 after
+/// percent-decoding) or does not fit `T` names nothing: it is answered as
+/// not found in the API's format, where axum's own `Path` would answer with
+/// a plain-text 400.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(_) => Err(ApiError::not_found()),
+        }
+    }
+}
+
 /// Parses a numeric id from a path segment; anything else is simply not found.
 pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
@@ -126,6 +152,11 @@ mod tests {
         assert!(e.contains("admin"), "{e}");
         let e = parse_json::<Body>(b"{\"name\": ").unwrap_err().to_string();
         assert!(e.contains("not valid JSON"), "{e}");
+        let e = parse_json::<Body>(b"{\"name\": \"x\"} trailing")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not valid JSON"), "{e}");
+        assert!(parse_json::<Body>(b" {\"name\": \"x\"}\n ").is_ok());
         let e = parse_json::<Body>(b"{}").unwrap_err().to_string();
         assert!(e.contains("missing field `name`"), "{e}");
         let e = parse_json::<Body>(b"{\"name\": \"\xff\"}")

@@ -51,6 +51,11 @@ pub fn parse_filters(raw: Option<&str>) -> Result<Vec<Filter>, ApiError> {
             Some(Value::Array(vals)) => vals
                 .iter()
                 .map(|v| match v {
+                    // PostgreSQL refuses NUL in text and SQLite's string
+                    // functions stop at it, so the engines would disagree.
+                    Value::String(s) if s.contains('\0') => Err(bad(&format!(
+                        "filter {name:?} has a value containing a NUL character"
+                    ))),
                     Value::String(s) => Ok(s.clone()),
                     Value::Number(n) => Ok(n.to_string()),
                     Value::Bool(b) => Ok(b.to_string()),
@@ -130,6 +135,7 @@ mod tests {
             r#"[{"a":{}}]"#,
             r#"[{"a":{"operator":"=","values":"x"}}]"#,
             r#"[{"a":{"operator":"="},"b":{"operator":"="}}]"#,
+            r#"[{"a":{"operator":"=","values":["x\u0000"]}}]"#,
         ] {
             let e = parse_filters(Some(bad)).unwrap_err();
             assert!(matches!(e, ApiError::InvalidQuery(_)), "{bad}");

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod filters;
 pub mod hal;
+pub mod markdown;
 pub mod middleware;
 mod routes;
 

@@ -4,10 +4,15 @@
 //! Nothing in this crate performs I/O; storage, HTTP and the CLI depend on it,
 //! never the other way round.
 
+pub mod date;
+pub mod mention;
+pub mod permission;
+pub mod project;
 pub mod registry;
 pub mod time;
 pub mod user;
 pub mod validate;
+pub mod work_package;
 
 pub use time::Timestamp;
 pub use validate::ValidationError;

@@ -192,7 +192,8 @@ const ACCOUNT_LIFETIME: &str = "as long as the account exists";
 const SESSION_LIFETIME: &str = "until sign-out, the idle timeout or the absolute session lifetime";
 const TOKEN_LIFETIME: &str = "until the token is revoked or the account is erased";
 const MEMBERSHIP_LIFETIME: &str = "as long as the membership exists";
-const CONTENT_LIFETIME: &str = "as long as the content exists; references to an erased person point to the \"Deleted user\"";
+const CONTENT_LIFETIME: &str =
+    "as long as the content exists; references to an erased person point to the \"Deleted user\"";
 const ATTEMPT_LIFETIME: &str =
     "as configured for security events (security.login_attempt_retention_days)";
 

@@ -17,6 +17,8 @@ pub enum PrincipalKind {
     Deleted,
     /// Acts for background work; cannot sign in.
     System,
+    /// A group of users; its project roles apply to its members.
+    Group,
 }
 
 impl PrincipalKind {
@@ -25,6 +27,7 @@ impl PrincipalKind {
             PrincipalKind::User => "user",
             PrincipalKind::Deleted => "deleted",
             PrincipalKind::System => "system",
+            PrincipalKind::Group => "group",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -32,6 +35,7 @@ impl PrincipalKind {
             "user" => PrincipalKind::User,
             "deleted" => PrincipalKind::Deleted,
             "system" => PrincipalKind::System,
+            "group" => PrincipalKind::Group,
             _ => return None,
         })
     }

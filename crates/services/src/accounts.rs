@@ -44,7 +44,7 @@ pub enum AdminBootstrap {
     /// A new `admin` account was created; `generated_password` is set when
     /// no password was given and one was made up (shown once, never stored).
     Created {
-        user: User,
+        user: Box<User>,
         generated_password: Option<String>,
     },
 }
@@ -287,7 +287,7 @@ impl Services {
             })
             .await?;
         Ok(AdminBootstrap::Created {
-            user,
+            user: Box::new(user),
             generated_password: generated,
         })
     }

@@ -92,7 +92,15 @@ impl Services {
         let now = Timestamp::now();
         let ip = client.ip_address.as_deref();
         // Keep what is recorded about an attempt bounded, whatever was typed.
-        let typed: String = login.trim().chars().take(validate::LOGIN_MAX).collect();
+        // Control characters cannot be part of a login, and PostgreSQL refuses
+        // NUL in text: replaced, the lookup finds no account and the attempt
+        // is recorded like any other unknown login instead of failing.
+        let typed: String = login
+            .trim()
+            .chars()
+            .take(validate::LOGIN_MAX)
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect();
         let mut conn = self.db.conn().await?;
         let found = users::find_by_login(&mut conn, &typed).await?;
         let Some(user) = found.filter(|u| !u.is_builtin()) else {
@@ -255,6 +263,14 @@ impl Services {
             return Err(ValidationError::new(
                 "name",
                 "Token name must be 1 to 100 characters long.",
+            )
+            .into());
+        }
+        // Names are shown in lists; PostgreSQL also refuses NUL in text.
+        if name.chars().any(char::is_control) {
+            return Err(ValidationError::new(
+                "name",
+                "Token name must not contain control characters.",
             )
             .into());
         }

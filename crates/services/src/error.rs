@@ -11,6 +11,12 @@ pub enum ServiceError {
     Invalid(#[from] ValidationError),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The caller may see the resource but not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Optimistic locking: the resource changed since the client read it.
+    #[error("{0}")]
+    StaleLockVersion(String),
     /// The request conflicts with the current state (for example: locking the last administrator).
     #[error("{0}")]
     Conflict(String),

@@ -5,9 +5,16 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod authz;
 mod error;
+pub mod lookups;
+pub mod memberships;
 pub mod passwords;
+pub mod principals;
+pub mod projects;
 pub mod secrets;
+pub mod versions;
+pub mod work_packages;
 
 pub use error::ServiceError;
 
@@ -45,6 +52,7 @@ impl Default for Policy {
 pub struct Services {
     pub db: Db,
     pub policy: Arc<Policy>,
+    totals: Arc<work_packages::TotalCache>,
 }
 
 impl Services {
@@ -52,6 +60,7 @@ impl Services {
         Services {
             db,
             policy: Arc::new(policy),
+            totals: Arc::default(),
         }
     }
 }

@@ -189,13 +189,23 @@ impl Config {
             None => toml::Table::new(),
         };
         apply_env(&mut table, env)?;
-        let config: Config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let source = file.map_or("the environment".to_string(), |p| p.display().to_string());
-            ConfigError(format!(
-                "invalid configuration (from {source}): {}",
-                e.message()
-            ))
-        })?;
+        // serde_path_to_error: a wrong type ("listen = 8080") is reported
+        // with the option it belongs to, not only as "expected a string".
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let source =
+                    file.map_or("the environment".to_string(), |p| p.display().to_string());
+                let path = e.path().to_string();
+                let option = if path.is_empty() || path == "." {
+                    String::new()
+                } else {
+                    format!("option {path}: ")
+                };
+                ConfigError(format!(
+                    "invalid configuration (from {source}): {option}{}",
+                    e.into_inner().message()
+                ))
+            })?;
         config.validate()?;
         Ok(config)
     }
@@ -203,7 +213,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
         let pu = &self.server.public_url;
-        if !pu.is_empty() && !(pu.starts_with("http://") || pu.starts_with("https://")) {
+        if !(pu.is_empty() || pu.starts_with("http://") || pu.starts_with("https://")) {
             return Err(err(
                 "server.public_url",
                 format!("{pu:?} must start with http:// or https://"),
@@ -216,11 +226,10 @@ impl Config {
             ));
         }
         let url = &self.database.url;
-        if !url.is_empty()
-            && !(url.starts_with("sqlite:")
-                || url.starts_with("postgres://")
-                || url.starts_with("postgresql://"))
-        {
+        let known = url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://");
+        if !(url.is_empty() || known) {
             return Err(err(
                 "database.url",
                 format!(

@@ -128,31 +128,42 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
     })
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or SIGINT. The handlers are installed by the call
+/// itself, not at the first poll: from then on a signal can no longer kill
+/// the process with the default action.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, Signal, SignalKind};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async fn recv(s: Option<Signal>) {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+        async move {
+            tokio::select! {
+                _ = recv(term) => {},
+                _ = recv(int) => {},
+            }
+        }
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
 /// `steward serve`: runs until SIGTERM/SIGINT, then drains and closes.
 pub async fn serve(config: &Config, services: Services) -> anyhow::Result<()> {
     let mut server = start(config, services).await?;
+    // Catch signals before announcing readiness: a SIGTERM sent right after
+    // the announcement must stop the server gracefully, not kill it.
+    let stop = shutdown_signal();
     println!(
         "Steward is listening on {} (database: {})",
         config.public_url(),
@@ -160,7 +171,7 @@ pub async fn serve(config: &Config, services: Services) -> anyhow::Result<()> {
     );
     tokio::select! {
         res = server.wait() => return res,
-        _ = shutdown_signal() => {}
+        _ = stop => {}
     }
     tracing::info!("shutting down: finishing in-flight requests");
     let grace = Duration::from_secs(config.server.shutdown_timeout_seconds);

@@ -382,15 +382,31 @@ impl Drop for Conn {
 }
 
 /// Replaces a password in a database URL with `***` for messages and logs.
+/// PostgreSQL URLs may carry it in the user-info part or, like libpq's, as a
+/// `password=` query parameter; both are masked.
 pub fn redact_url(url: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(url);
     if let Some((scheme, rest)) = url.split_once("://") {
         if let Some((auth, host)) = rest.split_once('@') {
             if let Some((user, _pw)) = auth.split_once(':') {
-                return Cow::Owned(format!("{scheme}://{user}:***@{host}"));
+                out = Cow::Owned(format!("{scheme}://{user}:***@{host}"));
             }
         }
     }
-    Cow::Borrowed(url)
+    let masked_query = out.split_once('?').and_then(|(base, query)| {
+        let is_password = |p: &str| p.split_once('=').is_some_and(|(k, _)| k == "password");
+        query.split('&').any(is_password).then(|| {
+            let params: Vec<&str> = query
+                .split('&')
+                .map(|p| if is_password(p) { "password=***" } else { p })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        })
+    });
+    if let Some(masked) = masked_query {
+        out = Cow::Owned(masked);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -410,6 +426,14 @@ mod tests {
         assert_eq!(
             redact_url("sqlite:data/steward.sqlite3"),
             "sqlite:data/steward.sqlite3"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/steward?sslmode=disable&password=s3cret"),
+            "postgres://app@db/steward?sslmode=disable&password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db/steward?options=-csearch_path%3Dx"),
+            "postgres://app:***@db/steward?options=-csearch_path%3Dx"
         );
     }
 }

@@ -10,12 +10,20 @@
 
 pub mod api_tokens;
 mod db;
+pub mod journals;
 pub mod login_attempts;
+pub mod lookups;
+pub mod members;
 pub mod migrate;
 mod postgres;
+pub mod principals;
+pub mod projects;
+pub mod roles;
 pub mod schema;
 pub mod sessions;
+pub mod settings;
 mod sqlite;
 pub mod users;
+pub mod work_packages;
 
 pub use db::{redact_url, Conn, Db, DbOptions, Engine, FromRow, Param, Row, StorageError};

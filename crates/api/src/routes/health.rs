@@ -20,7 +20,10 @@ pub async fn health(State(state): State<AppState>) -> Response {
     let db = &state.services.db;
     let check = async {
         let mut conn = db.conn().await?;
-        conn.query_one::<i64>("SELECT 1", Vec::new()).await
+        // A bare `1` is an INTEGER on PostgreSQL, which the BIGINT row reader
+        // refuses; the cast makes the probe read the same on both engines.
+        conn.query_one::<i64>("SELECT CAST(1 AS BIGINT)", Vec::new())
+            .await
     };
     let engine = db.engine().name();
     match tokio::time::timeout(std::time::Duration::from_secs(5), check).await {

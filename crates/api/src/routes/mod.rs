@@ -4,6 +4,7 @@ pub mod health;
 pub mod my;
 pub mod root;
 pub mod users;
+pub mod work_packages;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -22,6 +23,20 @@ pub fn api_v3() -> Router<AppState> {
             get(my::current_session)
                 .post(my::sign_in)
                 .delete(my::sign_out),
+        )
+        .route(
+            "/work_packages",
+            get(work_packages::list).post(work_packages::create),
+        )
+        .route(
+            "/work_packages/{id}",
+            get(work_packages::show)
+                .patch(work_packages::update)
+                .delete(work_packages::delete),
+        )
+        .route(
+            "/projects/{id}/work_packages",
+            get(work_packages::list_for_project).post(work_packages::create_in_project),
         )
         .route("/my/sessions", get(my::list_sessions))
         .route("/my/sessions/{id}", delete(my::revoke_session))

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use steward_storage::sessions::Session;
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
-use crate::extract::{parse_id, JsonBody};
+use crate::extract::{parse_id, ApiPath, JsonBody};
 use crate::hal::{ok, Hal, Link};
 use crate::routes::users::{represent, UserRepr};
 use crate::AppState;
@@ -216,7 +216,7 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     caller: SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state
         .services
@@ -325,7 +325,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state
         .services

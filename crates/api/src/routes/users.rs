@@ -1,6 +1,6 @@
 //! `/api/v3/users`: list, show, create, update, lock and unlock accounts.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_domain::user::{User, UserStatus};
@@ -10,7 +10,7 @@ use steward_storage::users::{UserFilter, UserSort};
 
 use crate::auth::{Admin, SignedIn};
 use crate::error::ApiError;
-use crate::extract::{parse_id, JsonBody, QueryParams};
+use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, unknown_filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::AppState;
@@ -180,7 +180,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     caller: SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<UserRepr>, ApiError> {
     let id = if id == "me" {
         caller.user.id
@@ -238,7 +238,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody<UserBody>,
 ) -> Result<Hal<UserRepr>, ApiError> {
     let id = parse_id(&id)?;
@@ -274,7 +274,7 @@ pub async fn update(
 pub async fn lock(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<UserRepr>, ApiError> {
     let user = state.services.lock_user(parse_id(&id)?).await?;
     Ok(ok(represent(&user, true)))
@@ -283,7 +283,7 @@ pub async fn lock(
 pub async fn unlock(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<UserRepr>, ApiError> {
     let user = state.services.unlock_user(parse_id(&id)?).await?;
     Ok(ok(represent(&user, true)))

@@ -135,8 +135,10 @@ impl Drop for TestDb {
 /// A configuration for tests: the given database, a random port, and cheap
 /// password hashing so that tests are fast (the parameters are still argon2id).
 pub fn test_config(db: &TestDb) -> Config {
-    let mut c = Config::default();
-    c.data_dir = db.dir.clone();
+    let mut c = Config {
+        data_dir: db.dir.clone(),
+        ..Config::default()
+    };
     c.database.url = db.url.clone();
     c.server.listen = "127.0.0.1:0".into();
     c.security.argon2_memory_kib = 256;

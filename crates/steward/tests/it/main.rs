@@ -5,4 +5,10 @@
 #[macro_use]
 mod harness;
 
+mod auth;
+mod bad_input;
+mod cli;
+mod concurrency;
 mod schema_registry;
+mod storage;
+mod users_api;

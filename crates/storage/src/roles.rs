@@ -1,0 +1,118 @@
+//! The `roles` and `role_permissions` tables.
+
+use steward_domain::permission::{Permission, PermissionSet};
+
+use crate::db::{Conn, FromRow, Result, Row};
+use crate::params;
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub id: i64,
+    pub name: String,
+    /// `project` or `global`.
+    pub kind: String,
+    /// `non_member`, `anonymous` or none.
+    pub builtin: Option<String>,
+    pub position: i64,
+    pub permissions: PermissionSet,
+}
+
+struct RoleRow(i64, String, String, Option<String>, i64);
+impl FromRow for RoleRow {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
+        Ok(RoleRow(
+            r.i64(0)?,
+            r.string(1)?,
+            r.string(2)?,
+            r.opt_string(3)?,
+            r.i64(4)?,
+        ))
+    }
+}
+
+struct PermRow(i64, String);
+impl FromRow for PermRow {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
+        Ok(PermRow(r.i64(0)?, r.string(1)?))
+    }
+}
+
+/// Every role with its permissions, ordered by position.
+pub async fn all(conn: &mut Conn) -> Result<Vec<Role>> {
+    let rows: Vec<RoleRow> = conn
+        .query(
+            "SELECT id, name, kind, builtin, position FROM roles ORDER BY position, id",
+            params![],
+        )
+        .await?;
+    let perms: Vec<PermRow> = conn
+        .query(
+            "SELECT role_id, permission FROM role_permissions",
+            params![],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|RoleRow(id, name, kind, builtin, position)| {
+            let mut permissions = PermissionSet::EMPTY;
+            for PermRow(rid, p) in &perms {
+                if *rid == id {
+                    if let Some(p) = Permission::parse(p) {
+                        permissions.insert(p);
+                    }
+                }
+            }
+            Role {
+                id,
+                name,
+                kind,
+                builtin,
+                position,
+                permissions,
+            }
+        })
+        .collect())
+}
+
+pub async fn find(conn: &mut Conn, id: i64) -> Result<Option<Role>> {
+    Ok(all(conn).await?.into_iter().find(|r| r.id == id))
+}
+
+/// The permissions of a built-in role (`non_member` or `anonymous`).
+pub async fn builtin_permissions(conn: &mut Conn, builtin: &str) -> Result<PermissionSet> {
+    let names: Vec<String> = conn
+        .query(
+            "SELECT rp.permission FROM roles r JOIN role_permissions rp ON rp.role_id = r.id WHERE r.builtin = $1",
+            params![builtin],
+        )
+        .await?;
+    Ok(names
+        .iter()
+        .filter_map(|n| Permission::parse(n))
+        .fold(PermissionSet::EMPTY, |s, p| s.with(p)))
+}
+
+/// (project id or None for global, permission name) for every role the user
+/// holds directly or through a group.
+pub async fn user_grants(conn: &mut Conn, user_id: i64) -> Result<Vec<(Option<i64>, Permission)>> {
+    struct G(Option<i64>, String);
+    impl FromRow for G {
+        fn from_row(r: &Row<'_>) -> Result<Self> {
+            Ok(G(r.opt_i64(0)?, r.string(1)?))
+        }
+    }
+    let rows: Vec<G> = conn
+        .query(
+            "SELECT DISTINCT m.project_id, rp.permission FROM members m \
+             JOIN member_roles mr ON mr.member_id = m.id \
+             JOIN role_permissions rp ON rp.role_id = mr.role_id \
+             WHERE m.principal_id = $1 \
+                OR m.principal_id IN (SELECT group_id FROM group_users WHERE user_id = $1)",
+            params![user_id],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|G(p, n)| Permission::parse(&n).map(|perm| (p, perm)))
+        .collect())
+}
