@@ -262,6 +262,21 @@ impl Services {
         Ok(())
     }
 
+    /// The oldest active administrator.
+    pub async fn first_admin(&self) -> Result<User, ServiceError> {
+        let filter = UserFilter {
+            admin: Some(true),
+            status: Some(vec![UserStatus::Active]),
+            ..UserFilter::default()
+        };
+        let mut conn = self.db.conn().await?;
+        users::list(&mut conn, &filter, &[(UserSort::Id, false)], 1, 0)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::NotFound("administrator"))
+    }
+
     /// Creates the first administrator (`admin`) when the instance has no
     /// active one. With no password given, a random one is generated.
     pub async fn ensure_admin(

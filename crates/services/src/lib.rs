@@ -13,6 +13,7 @@ pub mod passwords;
 pub mod principals;
 pub mod projects;
 pub mod secrets;
+pub mod seed;
 pub mod versions;
 pub mod work_packages;
 

@@ -45,6 +45,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Add generated data (for measuring).
+    #[command(subcommand)]
+    Seed(SeedCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -53,6 +56,25 @@ pub struct ServeArgs {
     /// random one is generated and printed once. Also STEWARD_ADMIN_PASSWORD.
     #[arg(long, env = "STEWARD_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// Add demo data (people, two projects, work packages with comments and
+    /// history) if the instance has no projects yet.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SeedCommand {
+    /// Add the benchmark data set: project `bench` with its members and
+    /// work packages (three journals each).
+    Benchmark {
+        #[arg(long, default_value_t = 10_000)]
+        work_packages: usize,
+        #[arg(long, default_value_t = 20)]
+        users: usize,
+        /// Work packages authored by user bench1.
+        #[arg(long, default_value_t = 2_000)]
+        heavy_author: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,6 +132,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::User(cmd) => user::run(&config, cmd).await,
+            Command::Seed(SeedCommand::Benchmark {
+                work_packages,
+                users,
+                heavy_author,
+            }) => {
+                let services = server::open_services(&config).await?;
+                let admin = match services.ensure_admin(None).await? {
+                    AdminBootstrap::Created { user, .. } => *user,
+                    AdminBootstrap::Present => services.first_admin().await?,
+                };
+                let started = std::time::Instant::now();
+                let seed = steward_services::seed::BenchmarkSeed {
+                    work_packages,
+                    users,
+                    heavy_author: heavy_author.min(work_packages),
+                };
+                let project = services
+                    .seed_benchmark(&admin, &seed)
+                    .await
+                    .map_err(|e| anyhow!("seeding the benchmark data: {e}"))?;
+                println!(
+                    "Seeded project bench (id {project}): {work_packages} work packages, {users} members, in {:.1} s.",
+                    started.elapsed().as_secs_f64()
+                );
+                services.db.close().await;
+                Ok(())
+            }
             Command::Config(ConfigCommand::Check) => {
                 println!("# Steward configuration in effect (secrets masked)");
                 print!("{}", config.to_masked_toml());
@@ -137,8 +186,24 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
                 "Created the administrator account.\n  login:    {}\n  password: {pw}\nThis password is shown only once: sign in and change it.",
                 user.login
             ),
-            None => println!("Created the administrator account {:?} with the given password.", user.login),
+            None => println!(
+                "Created the administrator account {:?} with the given password.",
+                user.login
+            ),
         },
+    }
+    if args.demo {
+        let admin = services.first_admin().await?;
+        match services.seed_demo(&admin).await? {
+            Some(demo) => println!(
+                "Added demo data: projects {}, {} work packages; people {} (password: {}).",
+                demo.projects.join(" and "),
+                demo.work_packages,
+                demo.logins.join(", "),
+                demo.password
+            ),
+            None => println!("The instance already has projects: no demo data added."),
+        }
     }
     server::serve(config, services).await
 }
