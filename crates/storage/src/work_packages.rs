@@ -225,6 +225,7 @@ pub struct WorkPackageRow {
     pub wp: WorkPackage,
     pub project_name: String,
     pub type_name: String,
+    pub is_milestone: bool,
     pub status_name: String,
     pub status_closed: bool,
     pub priority_name: String,
@@ -237,7 +238,7 @@ pub struct WorkPackageRow {
 
 const NAME_COLUMNS: &str = "p.name, t.name, s.name, s.is_closed, pr.name, \
      trim(au.firstname || ' ' || au.lastname), trim(asg.firstname || ' ' || asg.lastname), \
-     trim(rsp.firstname || ' ' || rsp.lastname), v.name, par.subject";
+     trim(rsp.firstname || ' ' || rsp.lastname), v.name, par.subject, t.is_milestone";
 
 const NAME_JOINS: &str = "JOIN projects p ON p.id = w.project_id \
      JOIN types t ON t.id = w.type_id \
@@ -263,6 +264,7 @@ impl FromRow for WorkPackageRow {
             responsible_name: r.opt_string(27)?,
             version_name: r.opt_string(28)?,
             parent_subject: r.opt_string(29)?,
+            is_milestone: r.bool(30)?,
         })
     }
 }

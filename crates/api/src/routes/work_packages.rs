@@ -301,16 +301,6 @@ impl<'a> ProjectPerms<'a> {
     }
 }
 
-async fn milestone_types(state: &AppState) -> Result<Vec<i64>, ApiError> {
-    let mut conn = state.services.db.conn().await?;
-    Ok(steward_storage::lookups::types(&mut conn)
-        .await?
-        .into_iter()
-        .filter(|t| t.is_milestone)
-        .map(|t| t.id)
-        .collect())
-}
-
 // ---------------------------------------------------------------- listing
 
 const FILTERS: &[&str] = &[
@@ -774,14 +764,13 @@ async fn list_in(
         .services
         .list_work_packages(&access, query, page.limit(), page.skip())
         .await?;
-    let milestones = milestone_types(state).await?;
     let mut elements = Vec::with_capacity(rows.len());
     for row in &rows {
         let p = perms.of(state, row.wp.state.project_id).await?;
         elements.push(represent(
             row,
             p,
-            milestones.contains(&row.wp.state.type_id),
+            row.is_milestone,
         ));
     }
     add_baseline(state, &mut elements, &rows, &moments, &conds).await?;
@@ -830,11 +819,10 @@ pub async fn show(
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let access = state.services.access(caller.user()).await?;
     let (row, project) = state.services.work_package(&access, parse_id(&id)?).await?;
-    let milestones = milestone_types(&state).await?;
     let mut repr = represent(
         &row,
         access.permissions_in(&project),
-        milestones.contains(&row.wp.state.type_id),
+        row.is_milestone,
     );
     let moments = parse_timestamps(q.get("timestamps"))?;
     let mut one = [repr];
@@ -1087,13 +1075,12 @@ async fn created(
     row: WorkPackageRow,
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let (row, project) = state.services.work_package(access, row.wp.id).await?;
-    let milestones = milestone_types(state).await?;
     Ok(Hal(
         StatusCode::CREATED,
         represent(
             &row,
             access.permissions_in(&project),
-            milestones.contains(&row.wp.state.type_id),
+            row.is_milestone,
         ),
     ))
 }
@@ -1143,11 +1130,10 @@ pub async fn update(
         .update_work_package(&access, &caller.user, id, lock_version, input, comment)
         .await?;
     let (row, project) = state.services.work_package(&access, id).await?;
-    let milestones = milestone_types(&state).await?;
     Ok(ok(represent(
         &row,
         access.permissions_in(&project),
-        milestones.contains(&row.wp.state.type_id),
+        row.is_milestone,
     )))
 }
 
