@@ -4,6 +4,7 @@
 //! Nothing in this crate performs I/O; storage, HTTP and the CLI depend on it,
 //! never the other way round.
 
+pub mod custom_field;
 pub mod date;
 pub mod mention;
 pub mod permission;

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod authz;
+pub mod custom_fields;
 mod error;
 pub mod lookups;
 pub mod memberships;

@@ -171,7 +171,16 @@ impl Services {
         let alice_access = self.access(Some(alice)).await?;
         let bob_access = self.access(Some(bob)).await?;
         let mut count = 0;
-        let items: &[(&str, &str, &str, Option<&User>, &str, &str)] = &[
+        // (type, subject, description, assignee, status after the first update, priority)
+        type Item<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            Option<&'a User>,
+            &'a str,
+            &'a str,
+        );
+        let items: &[Item] = &[
             (
                 "Epic",
                 "Plan the first release",

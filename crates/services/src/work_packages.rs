@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use steward_domain::custom_field::Kind as CustomKind;
 use steward_domain::date::Date;
 use steward_domain::mention;
 use steward_domain::permission::Permission;
@@ -18,6 +19,7 @@ use steward_storage::work_packages::{self as wps, Query, WorkPackageRow};
 use steward_storage::{lookups, projects, users, Conn, Param};
 
 use crate::authz::Access;
+use crate::custom_fields::{CustomHistory, CustomValuesInput};
 use crate::{ServiceError, Services};
 
 pub const SUBJECT_MAX: usize = 255;
@@ -41,6 +43,8 @@ pub struct WorkPackageInput {
     pub done_ratio: Option<Option<i64>>,
     pub parent_id: Option<Option<WorkPackageId>>,
     pub version_id: Option<Option<i64>>,
+    /// Values of custom fields (`customFieldN`).
+    pub custom_fields: CustomValuesInput,
 }
 
 /// Cached collection totals, keyed by the count query, valid while the
@@ -214,8 +218,19 @@ impl Services {
             version_id: None,
         };
         let state = self.apply(&mut tx, access, None, &base, &input).await?;
+        let custom = self
+            .prepare_custom_values(
+                &mut tx,
+                CustomKind::WorkPackage,
+                None,
+                Some((project_id, true)),
+                &input.custom_fields,
+            )
+            .await?;
         let now = Timestamp::now();
         let wp = wps::insert(&mut tx, &state, now).await?;
+        // Before the journal, which records the custom values too.
+        custom.store(&mut tx, wp.id).await?;
         journals::insert(&mut tx, wp.id, author.id, "", &state, now).await?;
         self.store_mentions(&mut tx, "work_package", wp.id, &state.description, now)
             .await?;
@@ -265,7 +280,19 @@ impl Services {
                 &input,
             )
             .await?;
-        let changed = state != current.state;
+        let custom = self
+            .prepare_custom_values(
+                &mut tx,
+                CustomKind::WorkPackage,
+                Some(id),
+                Some((
+                    state.project_id,
+                    state.project_id != current.state.project_id,
+                )),
+                &input.custom_fields,
+            )
+            .await?;
+        let changed = state != current.state || custom.changed();
         let comment = comment
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty());
@@ -300,6 +327,7 @@ impl Services {
                         "The work package was changed by someone else meanwhile.".into(),
                     )
                 })?;
+            custom.store(&mut tx, id).await?;
             let jid = journals::insert(
                 &mut tx,
                 id,
@@ -607,13 +635,16 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let list = journals::for_work_package(&mut conn, wp_id).await?;
         let names = Names::load(&mut conn, &list).await?;
+        let custom = CustomHistory::load(&mut conn, &list).await?;
         let mut out = Vec::with_capacity(list.len());
         let mut prev: Option<&WorkPackageState> = None;
+        let mut prev_id: Option<i64> = None;
         for j in &list {
-            let changes = work_package::changes(prev, &j.state)
+            let mut changes: Vec<NamedChange> = work_package::changes(prev, &j.state)
                 .into_iter()
                 .map(|c| names.name(c))
                 .collect();
+            changes.extend(custom.changes(prev_id, j.id));
             let edits = journals::note_edits(&mut conn, j.id).await?.len();
             out.push(Activity {
                 journal: j.clone(),
@@ -621,6 +652,7 @@ impl Services {
                 edits,
             });
             prev = Some(&j.state);
+            prev_id = Some(j.id);
         }
         Ok(out)
     }
@@ -651,19 +683,24 @@ impl Services {
         wp_id: WorkPackageId,
         text: &str,
     ) -> Result<Activity, ServiceError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(invalid("comment", "Comment can't be blank."));
-        }
-        let (row, project) = self.work_package(access, wp_id).await?;
+        let (_, project) = self.work_package(access, wp_id).await?;
         if !access.allowed(&project, Permission::AddWorkPackageNotes) {
             return Err(ServiceError::Forbidden(
                 "You are not allowed to comment on this work package.".into(),
             ));
         }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(invalid("comment", "Comment can't be blank."));
+        }
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
-        let jid = journals::insert(&mut tx, wp_id, user.id, text, &row.wp.state, now).await?;
+        // The state is read in the transaction, so that the comment's
+        // journal records the state it was written against.
+        let current = wps::find(&mut tx, wp_id)
+            .await?
+            .ok_or(ServiceError::NotFound("work package"))?;
+        let jid = journals::insert(&mut tx, wp_id, user.id, text, &current.state, now).await?;
         self.store_mentions(&mut tx, "journal", jid, text, now)
             .await?;
         tx.commit().await?;
@@ -713,6 +750,141 @@ impl Services {
             .into_iter()
             .map(|(id, (_, s))| (id, s))
             .collect())
+    }
+
+    /// Runs the checks of `create_work_package` (`id` is `None`) or
+    /// `update_work_package` on `input` without writing anything: they run
+    /// in a transaction that is rolled back. For forms, which show what a
+    /// write would do. Besides the values, the caller must be allowed to
+    /// write (Forbidden otherwise): add work packages in the project of a
+    /// new one, edit work packages for an existing one. `lock_version`,
+    /// when given, must be current.
+    pub async fn validate_work_package(
+        &self,
+        access: &Access,
+        user: &User,
+        id: Option<WorkPackageId>,
+        lock_version: Option<i64>,
+        input: WorkPackageInput,
+    ) -> Result<(), ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let result: Result<(), ServiceError> = async {
+            match id {
+                None => {
+                    let project_id = input
+                        .project_id
+                        .ok_or_else(|| invalid("project", "Project can't be blank."))?;
+                    let project = projects::find(&mut tx, project_id)
+                        .await?
+                        .filter(|p| access.can_see(p))
+                        .ok_or_else(|| {
+                            invalid(
+                                "project",
+                                "The project does not exist or you cannot see it.",
+                            )
+                        })?;
+                    if !access.allowed(&project, Permission::AddWorkPackages) {
+                        return Err(ServiceError::Forbidden(
+                            "You are not allowed to add work packages to this project.".into(),
+                        ));
+                    }
+                    let types = lookups::types(&mut tx).await?;
+                    let statuses = lookups::statuses(&mut tx).await?;
+                    let priorities = lookups::priorities(&mut tx).await?;
+                    let base = WorkPackageState {
+                        project_id,
+                        type_id: types
+                            .iter()
+                            .find(|t| t.is_default)
+                            .or(types.first())
+                            .map_or(0, |t| t.id),
+                        status_id: statuses
+                            .iter()
+                            .find(|s| s.is_default)
+                            .or(statuses.first())
+                            .map_or(0, |s| s.id),
+                        priority_id: priorities
+                            .iter()
+                            .find(|p| p.is_default)
+                            .or(priorities.first())
+                            .map_or(0, |p| p.id),
+                        subject: String::new(),
+                        description: String::new(),
+                        author_id: user.id,
+                        assigned_to_id: None,
+                        responsible_id: None,
+                        start_date: None,
+                        due_date: None,
+                        estimated_hours: None,
+                        remaining_hours: None,
+                        done_ratio: None,
+                        parent_id: None,
+                        version_id: None,
+                    };
+                    self.apply(&mut tx, access, None, &base, &input).await?;
+                    self.prepare_custom_values(
+                        &mut tx,
+                        CustomKind::WorkPackage,
+                        None,
+                        Some((project_id, true)),
+                        &input.custom_fields,
+                    )
+                    .await?;
+                }
+                Some(id) => {
+                    let current = wps::find(&mut tx, id)
+                        .await?
+                        .ok_or(ServiceError::NotFound("work package"))?;
+                    let project = self
+                        .visible_project(&mut tx, access, current.state.project_id)
+                        .await?
+                        .ok_or(ServiceError::NotFound("work package"))?;
+                    if lock_version.is_some_and(|v| v != current.lock_version) {
+                        return Err(ServiceError::StaleLockVersion(
+                            "The work package was changed by someone else since you read it (lockVersion mismatch). Reload it and apply your change again.".into(),
+                        ));
+                    }
+                    let state = self
+                        .apply(
+                            &mut tx,
+                            access,
+                            Some((id, &current.state)),
+                            &current.state,
+                            &input,
+                        )
+                        .await?;
+                    self.prepare_custom_values(
+                        &mut tx,
+                        CustomKind::WorkPackage,
+                        Some(id),
+                        Some((
+                            state.project_id,
+                            state.project_id != current.state.project_id,
+                        )),
+                        &input.custom_fields,
+                    )
+                    .await?;
+                    if !access.allowed(&project, Permission::EditWorkPackages) {
+                        return Err(ServiceError::Forbidden(
+                            "You are not allowed to edit this work package.".into(),
+                        ));
+                    }
+                    if state.project_id != current.state.project_id {
+                        let target = projects::find(&mut tx, state.project_id).await?;
+                        if target.is_none_or(|p| !access.allowed(&p, Permission::AddWorkPackages)) {
+                            return Err(invalid(
+                                "project",
+                                "You may not move the work package to that project.",
+                            ));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        .await;
+        tx.rollback().await?;
+        result
     }
 }
 

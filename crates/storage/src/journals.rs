@@ -58,7 +58,8 @@ fn select() -> String {
     )
 }
 
-/// Records a change: the next version, its author and note, and the state after it.
+/// Records a change: the next version, its author and note, and the state
+/// after it, custom values included.
 pub async fn insert(
     conn: &mut Conn,
     wp_id: WorkPackageId,
@@ -85,6 +86,8 @@ pub async fn insert(
         p,
     )
     .await?;
+    // The custom values after the change (written by the caller before).
+    crate::custom_fields::snapshot_journal(conn, id, WORK_PACKAGE, wp_id).await?;
     Ok(id)
 }
 

@@ -9,6 +9,7 @@
 //! See docs/adr/0001-database-layer.md.
 
 pub mod api_tokens;
+pub mod custom_fields;
 mod db;
 pub mod journals;
 pub mod login_attempts;

@@ -14,7 +14,9 @@ use crate::error::ApiError;
 use crate::extract::{parse_id, JsonBody, QueryParams};
 use crate::filters::{parse_filters, unknown_filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::routes::shared::{href_id, href_segment, id_values, kept_query, nullable, reader_access, LinkIn};
+use crate::routes::shared::{
+    href_id, href_segment, id_values, kept_query, nullable, reader_access, LinkIn,
+};
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -157,6 +159,9 @@ pub async fn show(
 pub struct MembershipBody {
     #[serde(rename = "_links")]
     links: Option<MembershipLinksIn>,
+    /// The roles given at the top level: pyopenproject strips `_links`
+    /// from the membership it updates, so this is where its roles arrive.
+    roles: Option<Vec<LinkIn>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -210,7 +215,10 @@ pub async fn create(
                 Err(_) => match state.services.project(&access, segment).await {
                     Ok(p) => Some(p.id),
                     Err(ServiceError::NotFound(_)) => {
-                        return Err(invalid("project", format!("Project {segment:?} does not exist.")))
+                        return Err(invalid(
+                            "project",
+                            format!("Project {segment:?} does not exist."),
+                        ))
                     }
                     Err(e) => return Err(e.into()),
                 },
@@ -241,9 +249,9 @@ pub async fn create(
     Ok(Hal(StatusCode::CREATED, represent(&view)))
 }
 
-/// Replaces the roles when `_links.roles` is given; the project and the
-/// principal of a membership never change. A body without links changes
-/// nothing and answers the membership as it is.
+/// Replaces the roles when `_links.roles` (or a top-level `roles`) is
+/// given; the project and the principal of a membership never change. A
+/// body without roles changes nothing and answers the membership as it is.
 pub async fn update(
     State(state): State<AppState>,
     caller: SignedIn,
@@ -255,6 +263,7 @@ pub async fn update(
     let roles = body
         .links
         .and_then(|l| l.roles)
+        .or(body.roles)
         .map(|r| role_ids(&r))
         .transpose()?;
     let view = state.services.update_membership(&access, id, roles).await?;

@@ -1,9 +1,22 @@
 //! Routes, one file per resource.
 
+pub mod activities;
+pub mod custom_fields;
+pub mod groups;
 pub mod health;
+pub mod memberships;
 pub mod my;
+pub mod principals;
+pub mod priorities;
+pub mod projects;
+pub mod roles;
 pub mod root;
+mod shared;
+pub mod statuses;
+pub mod types;
 pub mod users;
+pub mod versions;
+pub mod work_package_forms;
 pub mod work_packages;
 
 use axum::routing::{delete, get, post};
@@ -38,6 +51,61 @@ pub fn api_v3() -> Router<AppState> {
             "/projects/{id}/work_packages",
             get(work_packages::list_for_project).post(work_packages::create_in_project),
         )
+        .route(
+            "/work_packages/{id}/activities",
+            get(activities::list).post(activities::create),
+        )
+        .route(
+            "/activities/{id}",
+            get(activities::show).patch(activities::update),
+        )
+        .route("/work_packages/form", post(work_package_forms::create_form))
+        .route(
+            "/work_packages/{id}/form",
+            post(work_package_forms::update_form),
+        )
+        .route(
+            "/projects/{id}/work_packages/form",
+            post(work_package_forms::create_form_in_project),
+        )
+        .route(
+            "/work_packages/schemas/{id}",
+            get(work_package_forms::show_schema),
+        )
+        .route("/projects", get(projects::list).post(projects::create))
+        .route("/projects/form", post(projects::create_form))
+        .route(
+            "/projects/{id}",
+            get(projects::show)
+                .patch(projects::update)
+                .delete(projects::delete),
+        )
+        .route("/projects/{id}/form", post(projects::update_form))
+        .route("/projects/{id}/types", get(types::of_project))
+        .route("/projects/{id}/versions", get(versions::of_project))
+        .route(
+            "/memberships",
+            get(memberships::list).post(memberships::create),
+        )
+        .route(
+            "/memberships/{id}",
+            get(memberships::show)
+                .patch(memberships::update)
+                .delete(memberships::delete),
+        )
+        .route("/roles", get(roles::list))
+        .route("/roles/{id}", get(roles::show))
+        .route("/statuses", get(statuses::list))
+        .route("/statuses/{id}", get(statuses::show))
+        .route("/types", get(types::list))
+        .route("/types/{id}", get(types::show))
+        .route("/priorities", get(priorities::list))
+        .route("/priorities/{id}", get(priorities::show))
+        .route("/versions", post(versions::create))
+        .route("/versions/{id}", get(versions::show))
+        .route("/versions/{id}/projects", get(versions::projects))
+        .route("/principals", get(principals::list))
+        .route("/groups/{id}", get(groups::show))
         .route("/my/sessions", get(my::list_sessions))
         .route("/my/sessions/{id}", delete(my::revoke_session))
         .route("/my/password", post(my::change_password))
@@ -46,6 +114,17 @@ pub fn api_v3() -> Router<AppState> {
             get(my::list_tokens).post(my::create_token),
         )
         .route("/my/api_tokens/{id}", delete(my::revoke_token))
+        .route(
+            "/custom_fields",
+            get(custom_fields::list).post(custom_fields::create),
+        )
+        .route(
+            "/custom_fields/{id}",
+            get(custom_fields::show)
+                .patch(custom_fields::update)
+                .delete(custom_fields::delete),
+        )
+        .route("/custom_options/{id}", get(custom_fields::show_option))
 }
 
 pub async fn not_found() -> ApiError {

@@ -313,18 +313,22 @@ pub async fn create(
         modules: None,
     };
     let project = state.services.create_project(&access, input).await?;
+    // A creator who is no administrator became a member just now.
+    let access = state.services.access(Some(&caller.user)).await?;
     Ok(Hal(StatusCode::CREATED, represent(&project, &access)))
 }
 
 /// Keeps only what differs from the project as it is, so that a client
 /// sending the whole document back changes (and needs rights for) only
 /// what it really changes.
-fn changes(current: &Project, body: ProjectBody, parent: Option<Option<ProjectId>>) -> ProjectInput {
+fn changes(
+    current: &Project,
+    body: ProjectBody,
+    parent: Option<Option<ProjectId>>,
+) -> ProjectInput {
     let description = body.description().filter(|d| *d != current.description);
     ProjectInput {
-        identifier: body
-            .identifier
-            .filter(|i| i.trim() != current.identifier),
+        identifier: body.identifier.filter(|i| i.trim() != current.identifier),
         name: body.name.filter(|n| n.trim() != current.name),
         description,
         public: body.public.filter(|v| *v != current.public),
@@ -451,7 +455,11 @@ pub struct FormLinks {
     commit: Option<Link>,
 }
 
-fn add_error(errors: &mut BTreeMap<&'static str, FormError>, attribute: &'static str, message: String) {
+fn add_error(
+    errors: &mut BTreeMap<&'static str, FormError>,
+    attribute: &'static str,
+    message: String,
+) {
     errors.entry(attribute).or_insert(FormError {
         kind: "Error",
         error_identifier: "urn:openproject-org:api:v3:errors:PropertyConstraintViolation",
@@ -519,14 +527,8 @@ async fn form(
                     raw: description,
                     html: String::new(),
                 },
-                public: body
-                    .public
-                    .or(current.map(|c| c.public))
-                    .unwrap_or(false),
-                active: body
-                    .active
-                    .or(current.map(|c| c.active))
-                    .unwrap_or(true),
+                public: body.public.or(current.map(|c| c.public)).unwrap_or(false),
+                active: body.active.or(current.map(|c| c.active)).unwrap_or(true),
                 links: PayloadLinks {
                     parent: MaybeLink {
                         href: parent_id.map(href),

@@ -44,6 +44,17 @@ pub fn represent(r: &Role) -> RoleRepr {
 
 const FILTERS: &[&str] = &["grantable", "unit"];
 
+/// The role kind a `unit` filter value names.
+fn unit(value: &str) -> Result<String, ApiError> {
+    match value {
+        "project" => Ok("project".into()),
+        "system" | "global" => Ok("global".into()),
+        other => Err(ApiError::InvalidQuery(format!(
+            "Filter \"unit\" takes \"project\" or \"system\", not {other:?}."
+        ))),
+    }
+}
+
 /// `grantable`: roles that can be given in a membership (not the built-in
 /// roles of non-members). `unit`: `project` or `system` (global) roles.
 fn keep(q: &QueryParams) -> Result<impl Fn(&Role) -> bool, ApiError> {
@@ -56,21 +67,7 @@ fn keep(q: &QueryParams) -> Result<impl Fn(&Role) -> bool, ApiError> {
                 _ => return Err(f.unknown_operator(&["="])),
             },
             "unit" => match f.operator.as_str() {
-                "=" => {
-                    let mut kinds = Vec::new();
-                    for v in &f.values {
-                        kinds.push(match v.as_str() {
-                            "project" => "project".to_string(),
-                            "system" | "global" => "global".to_string(),
-                            other => {
-                                return Err(ApiError::InvalidQuery(format!(
-                                    "Filter \"unit\" takes \"project\" or \"system\", not {other:?}."
-                                )))
-                            }
-                        });
-                    }
-                    units = Some(kinds);
-                }
+                "=" => units = Some(f.values.iter().map(|v| unit(v)).collect::<Result<_, _>>()?),
                 _ => return Err(f.unknown_operator(&["="])),
             },
             other => return Err(unknown_filter(other, FILTERS)),

@@ -21,7 +21,10 @@ pub struct LinkIn {
 impl LinkIn {
     /// The href, with an empty one counting as none.
     pub fn target(&self) -> Option<&str> {
-        self.href.as_deref().map(str::trim).filter(|h| !h.is_empty())
+        self.href
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
     }
 }
 
@@ -76,8 +79,7 @@ impl TextIn {
     }
 }
 
-/// Formatted text in a response. Steward keeps the markdown source; `html`
-/// is left for clients to render.
+/// Formatted text in a response: the markdown source and its rendering.
 #[derive(Serialize, Debug, Clone)]
 pub struct Formattable {
     pub format: &'static str,
@@ -89,7 +91,7 @@ pub fn markdown(raw: &str) -> Formattable {
     Formattable {
         format: "markdown",
         raw: raw.to_string(),
-        html: String::new(),
+        html: crate::markdown::to_html(raw),
     }
 }
 
@@ -135,9 +137,13 @@ pub fn id_values(name: &str, values: &[String]) -> Result<Vec<i64>, ApiError> {
     values
         .iter()
         .map(|v| {
-            v.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-                ApiError::InvalidQuery(format!("Filter {name:?} takes ids; {v:?} is not one."))
-            })
+            v.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| {
+                    ApiError::InvalidQuery(format!("Filter {name:?} takes ids; {v:?} is not one."))
+                })
         })
         .collect()
 }
@@ -165,10 +171,16 @@ mod tests {
     #[test]
     fn hrefs() {
         assert_eq!(href_id("/api/v3/projects/5", &["projects"]), Some(5));
-        assert_eq!(href_id("http://x/api/v3/users/7/", &["users", "groups"]), Some(7));
+        assert_eq!(
+            href_id("http://x/api/v3/users/7/", &["users", "groups"]),
+            Some(7)
+        );
         assert_eq!(href_id("/api/v3/groups/9", &["users", "groups"]), Some(9));
         assert_eq!(href_id("/api/v3/projects/demo", &["projects"]), None);
-        assert_eq!(href_segment("/api/v3/projects/demo", "projects"), Some("demo"));
+        assert_eq!(
+            href_segment("/api/v3/projects/demo", "projects"),
+            Some("demo")
+        );
         assert_eq!(href_id("/api/v3/roles/0", &["roles"]), None);
         assert_eq!(href_id("/api/v3/projects/5/versions", &["projects"]), None);
         assert_eq!(encode("[{\"a\":1}]"), "%5B%7B%22a%22%3A1%7D%5D");

@@ -48,7 +48,11 @@ pub fn represent(t: &WpType) -> TypeRepr {
     }
 }
 
-fn collection(base: &str, q: &QueryParams, all: &[WpType]) -> Result<Collection<TypeRepr>, ApiError> {
+fn collection(
+    base: &str,
+    q: &QueryParams,
+    all: &[WpType],
+) -> Result<Collection<TypeRepr>, ApiError> {
     let page = Page::from_query(q)?;
     let elements = all
         .iter()

@@ -1,8 +1,11 @@
 //! `/api/v3/users`: list, show, create, update, lock and unlock accounts.
 
+use std::collections::{BTreeMap, HashMap};
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use steward_domain::custom_field::Kind as CustomKind;
 use steward_domain::user::{User, UserStatus};
 use steward_domain::Timestamp;
 use steward_services::accounts::{CreateUser, UpdateUser};
@@ -13,6 +16,8 @@ use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, unknown_filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
+use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
+use crate::routes::work_packages::OptLink;
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -34,6 +39,9 @@ pub struct UserRepr {
     identity_url: Option<String>,
     created_at: Timestamp,
     updated_at: Timestamp,
+    /// User custom fields (`customFieldN`), for the user themself and administrators.
+    #[serde(flatten)]
+    custom_fields: BTreeMap<String, CustomValueRepr>,
     #[serde(rename = "_links")]
     links: UserLinks,
 }
@@ -50,6 +58,9 @@ pub struct UserLinks {
     lock: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unlock: Option<Link>,
+    /// `customFieldN` links of list and user fields.
+    #[serde(flatten)]
+    custom_fields: BTreeMap<String, OptLink>,
 }
 
 /// The full representation, for the user themself and administrators.
@@ -72,6 +83,7 @@ pub fn represent(u: &User, viewer_is_admin: bool) -> UserRepr {
         identity_url: None,
         created_at: u.created_at,
         updated_at: u.updated_at,
+        custom_fields: BTreeMap::new(),
         links: UserLinks {
             self_: Link::titled(href.clone(), u.name()),
             show_user: Link::new(format!("/users/{}", u.id)),
@@ -80,8 +92,33 @@ pub fn represent(u: &User, viewer_is_admin: bool) -> UserRepr {
                 .then(|| Link::new(format!("{href}/lock")).method("post")),
             unlock: (viewer_is_admin && locked)
                 .then(|| Link::new(format!("{href}/lock")).method("delete")),
+            custom_fields: BTreeMap::new(),
         },
     }
+}
+
+/// Adds the user custom fields to representations that the viewer may see
+/// in full (their own, or any for administrators); one query for all.
+async fn add_custom_values(state: &AppState, reprs: &mut [UserRepr]) -> Result<(), ApiError> {
+    let ids: Vec<i64> = reprs.iter().map(|r| r.id).collect();
+    let set = state.services.custom_values(CustomKind::User, &ids).await?;
+    if set.fields.is_empty() {
+        return Ok(());
+    }
+    for repr in reprs {
+        let custom = represent_values(&set.of(repr.id));
+        repr.custom_fields = custom.properties;
+        repr.links.custom_fields = custom.links;
+    }
+    Ok(())
+}
+
+/// One full representation with its custom fields.
+async fn full(state: &AppState, u: &User, viewer_is_admin: bool) -> Result<UserRepr, ApiError> {
+    let mut one = [represent(u, viewer_is_admin)];
+    add_custom_values(state, &mut one).await?;
+    let [repr] = one;
+    Ok(repr)
 }
 
 const FILTERS: &[&str] = &["status", "login", "name"];
@@ -164,7 +201,8 @@ pub async fn list(
         }
     }
     let extra = serde_urlencoded::to_string(&extra).unwrap_or_default();
-    let elements = users.iter().map(|u| represent(u, true)).collect();
+    let mut elements: Vec<UserRepr> = users.iter().map(|u| represent(u, true)).collect();
+    add_custom_values(&state, &mut elements).await?;
     Ok(ok(Collection::new(
         "Collection",
         "/api/v3/users",
@@ -188,13 +226,13 @@ pub async fn show(
         parse_id(&id)?
     };
     if id == caller.user.id {
-        return Ok(ok(represent(&caller.user, caller.user.admin)));
+        return Ok(ok(full(&state, &caller.user, caller.user.admin).await?));
     }
     if !caller.user.admin {
         return Err(ApiError::not_found());
     }
     let user = state.services.user(id).await?;
-    Ok(ok(represent(&user, true)))
+    Ok(ok(full(&state, &user, true).await?))
 }
 
 /// The body of create and update. Unknown properties (`_links`, `_type`,
@@ -211,13 +249,23 @@ pub struct UserBody {
     language: Option<String>,
     time_zone: Option<String>,
     password: Option<String>,
+    #[serde(rename = "_links")]
+    links: Option<HashMap<String, serde_json::Value>>,
+    /// Other properties: `customFieldN` values; the rest is ignored.
+    #[serde(flatten)]
+    extra: HashMap<String, serde_json::Value>,
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     JsonBody(body): JsonBody<UserBody>,
 ) -> Result<Hal<UserRepr>, ApiError> {
+    let custom = values_from_body(&body.extra, &body.links.unwrap_or_default());
+    state
+        .services
+        .check_user_custom_values(None, &custom)
+        .await?;
     let user = state
         .services
         .create_user(CreateUser {
@@ -232,16 +280,26 @@ pub async fn create(
             password: body.password,
         })
         .await?;
-    Ok(Hal(StatusCode::CREATED, represent(&user, true)))
+    let access = state.services.access(Some(&admin.user)).await?;
+    state
+        .services
+        .set_user_custom_values(&access, user.id, &custom)
+        .await?;
+    Ok(Hal(StatusCode::CREATED, full(&state, &user, true).await?))
 }
 
 pub async fn update(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody<UserBody>,
 ) -> Result<Hal<UserRepr>, ApiError> {
     let id = parse_id(&id)?;
+    let custom = values_from_body(&body.extra, &body.links.unwrap_or_default());
+    state
+        .services
+        .check_user_custom_values(Some(id), &custom)
+        .await?;
     if body.status.is_some() {
         // Status changes go through the lock resource, as in API v3.
         let current = state.services.user(id).await?;
@@ -268,7 +326,12 @@ pub async fn update(
             },
         )
         .await?;
-    Ok(ok(represent(&user, true)))
+    let access = state.services.access(Some(&admin.user)).await?;
+    state
+        .services
+        .set_user_custom_values(&access, user.id, &custom)
+        .await?;
+    Ok(ok(full(&state, &user, true).await?))
 }
 
 pub async fn lock(
@@ -277,7 +340,7 @@ pub async fn lock(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<UserRepr>, ApiError> {
     let user = state.services.lock_user(parse_id(&id)?).await?;
-    Ok(ok(represent(&user, true)))
+    Ok(ok(full(&state, &user, true).await?))
 }
 
 pub async fn unlock(
@@ -286,5 +349,5 @@ pub async fn unlock(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<UserRepr>, ApiError> {
     let user = state.services.unlock_user(parse_id(&id)?).await?;
-    Ok(ok(represent(&user, true)))
+    Ok(ok(full(&state, &user, true).await?))
 }

@@ -3,11 +3,12 @@
 //! with lockVersion; delete; the form and schema endpoints clients call
 //! before writing; and baseline comparison through `timestamps`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
+use steward_domain::custom_field::Kind as CustomKind;
 use steward_domain::date::{format_duration_hours, parse_duration_hours, Date};
 use steward_domain::permission::{Permission, PermissionSet};
 use steward_domain::project::Project;
@@ -26,6 +27,7 @@ use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, unknown_filter, Filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::markdown;
+use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
 use crate::AppState;
 
 /// A link whose target may be absent (`{"href": null}`), as API v3 writes them.
@@ -90,6 +92,9 @@ pub struct WorkPackageLinks {
     responsible: OptLink,
     version: OptLink,
     parent: OptLink,
+    /// `customFieldN` links of list and user fields.
+    #[serde(flatten)]
+    custom_fields: BTreeMap<String, OptLink>,
 }
 
 #[derive(Serialize)]
@@ -123,6 +128,9 @@ pub struct WorkPackageRepr {
     percentage_done: Option<i64>,
     created_at: Timestamp,
     updated_at: Timestamp,
+    /// `customFieldN` values of the other formats.
+    #[serde(flatten)]
+    custom_fields: BTreeMap<String, CustomValueRepr>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     meta: Option<Meta>,
     #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
@@ -214,6 +222,7 @@ pub fn represent(
         percentage_done: s.done_ratio,
         created_at: wp.created_at,
         updated_at: wp.updated_at,
+        custom_fields: BTreeMap::new(),
         meta: None,
         embedded: None,
         links: WorkPackageLinks {
@@ -263,8 +272,31 @@ pub fn represent(
                 s.parent_id,
                 row.parent_subject.clone(),
             ),
+            custom_fields: BTreeMap::new(),
         },
     }
+}
+
+/// Adds the custom-field values to representations of work packages,
+/// reading the values of all of them in one query.
+async fn add_custom_values(
+    state: &AppState,
+    reprs: &mut [WorkPackageRepr],
+) -> Result<(), ApiError> {
+    let ids: Vec<i64> = reprs.iter().map(|r| r.id).collect();
+    let set = state
+        .services
+        .custom_values(CustomKind::WorkPackage, &ids)
+        .await?;
+    if set.fields.is_empty() {
+        return Ok(());
+    }
+    for repr in reprs {
+        let custom = represent_values(&set.of(repr.id));
+        repr.custom_fields = custom.properties;
+        repr.links.custom_fields = custom.links;
+    }
+    Ok(())
 }
 
 /// Permissions per project, computed once per request.
@@ -767,12 +799,9 @@ async fn list_in(
     let mut elements = Vec::with_capacity(rows.len());
     for row in &rows {
         let p = perms.of(state, row.wp.state.project_id).await?;
-        elements.push(represent(
-            row,
-            p,
-            row.is_milestone,
-        ));
+        elements.push(represent(row, p, row.is_milestone));
     }
+    add_custom_values(state, &mut elements).await?;
     add_baseline(state, &mut elements, &rows, &moments, &conds).await?;
     let mut extra = Vec::new();
     for key in ["filters", "sortBy", "timestamps"] {
@@ -819,13 +848,10 @@ pub async fn show(
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let access = state.services.access(caller.user()).await?;
     let (row, project) = state.services.work_package(&access, parse_id(&id)?).await?;
-    let mut repr = represent(
-        &row,
-        access.permissions_in(&project),
-        row.is_milestone,
-    );
+    let mut repr = represent(&row, access.permissions_in(&project), row.is_milestone);
     let moments = parse_timestamps(q.get("timestamps"))?;
     let mut one = [repr];
+    add_custom_values(&state, &mut one).await?;
     add_baseline(&state, &mut one, std::slice::from_ref(&row), &moments, &[]).await?;
     let [r] = one;
     repr = r;
@@ -888,6 +914,9 @@ pub struct WpLinksBody {
     parent: Option<Option<LinkRef>>,
     #[serde(deserialize_with = "nullable")]
     version: Option<Option<LinkRef>>,
+    /// Other links: `customFieldN` of list and user fields; the rest is ignored.
+    #[serde(flatten)]
+    extra: HashMap<String, serde_json::Value>,
 }
 
 #[derive(Deserialize, Debug, Default, Clone)]
@@ -930,6 +959,9 @@ pub struct WpBody {
     parent: Option<Option<LinkRef>>,
     #[serde(deserialize_with = "nullable")]
     version: Option<Option<LinkRef>>,
+    /// Other properties: `customFieldN` values and `_meta`; the rest is ignored.
+    #[serde(flatten)]
+    extra: HashMap<String, serde_json::Value>,
 }
 
 fn constraint(attribute: &'static str, message: String) -> ApiError {
@@ -1065,6 +1097,7 @@ pub fn input_from(
             pick(l.version, body.version),
             &["/api/v3/versions"],
         )?,
+        custom_fields: values_from_body(&body.extra, &l.extra),
     };
     Ok((input, body.lock_version, body.comment.map(TextInput::raw)))
 }
@@ -1075,14 +1108,14 @@ async fn created(
     row: WorkPackageRow,
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let (row, project) = state.services.work_package(access, row.wp.id).await?;
-    Ok(Hal(
-        StatusCode::CREATED,
-        represent(
-            &row,
-            access.permissions_in(&project),
-            row.is_milestone,
-        ),
-    ))
+    let mut one = [represent(
+        &row,
+        access.permissions_in(&project),
+        row.is_milestone,
+    )];
+    add_custom_values(state, &mut one).await?;
+    let [repr] = one;
+    Ok(Hal(StatusCode::CREATED, repr))
 }
 
 pub async fn create(
@@ -1130,11 +1163,14 @@ pub async fn update(
         .update_work_package(&access, &caller.user, id, lock_version, input, comment)
         .await?;
     let (row, project) = state.services.work_package(&access, id).await?;
-    Ok(ok(represent(
+    let mut one = [represent(
         &row,
         access.permissions_in(&project),
         row.is_milestone,
-    )))
+    )];
+    add_custom_values(&state, &mut one).await?;
+    let [repr] = one;
+    Ok(ok(repr))
 }
 
 pub async fn delete(

@@ -5,13 +5,17 @@
 #[macro_use]
 mod harness;
 
+mod activities_api;
 mod auth;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod custom_fields_api;
 mod memberships_api;
 mod projects_api;
+mod pyopenproject;
 mod schema_registry;
 mod seed;
 mod storage;
 mod users_api;
+mod work_packages_api;

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Load benchmark: builds the release binary, starts `steward serve` on each
+# database engine in turn, seeds a few accounts, drives the API with wrk and
+# prints requests per second, latency percentiles, error counts and the
+# server's peak memory. It measures; it does not pass or fail.
+#
+# Usage: bench/run.sh
+#
+# Tunables (environment):
+#   BENCH_ENGINES      engines to try, default "sqlite postgres" (postgres is
+#                      skipped when no server answers)
+#   BENCH_PORT         port for the server under test, default 18080
+#   BENCH_DURATION     wrk duration per endpoint, default 15s
+#   BENCH_WARMUP       discarded warm-up run per endpoint, default 2s ("0" = none)
+#   BENCH_THREADS      wrk threads, default 2
+#   BENCH_CONNECTIONS  wrk connections, default 8
+#   BENCH_USERS        accounts seeded besides admin, default 20
+#   BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_USER
+#                      PostgreSQL server, default 127.0.0.1 / 5432 / postgres
+#                      (the database steward_bench is dropped and re-created)
+#   BENCH_NO_BUILD     set to 1 to measure the binary already built
+#   CARGO_TARGET_DIR   where cargo builds, as usual
+#
+# To measure another endpoint, add a `measure` line to run_endpoints below:
+#   measure NAME METHOD PATH [BODY]
+# BODY, if given, is sent as JSON (through a wrk Lua script).
+# Raw wrk output and server logs go to bench/out/<timestamp>/.
+
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+engines="${BENCH_ENGINES:-sqlite postgres}"
+port="${BENCH_PORT:-18080}"
+duration="${BENCH_DURATION:-15s}"
+warmup="${BENCH_WARMUP:-2s}"
+threads="${BENCH_THREADS:-2}"
+connections="${BENCH_CONNECTIONS:-8}"
+seed_users="${BENCH_USERS:-20}"
+pg_host="${BENCH_PG_HOST:-127.0.0.1}"
+pg_port="${BENCH_PG_PORT:-5432}"
+pg_user="${BENCH_PG_USER:-postgres}"
+pg_db="steward_bench"
+admin_password="bench admin password"
+base_url="http://127.0.0.1:${port}"
+
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+bin="$target_dir/release/steward"
+
+out="$root/bench/out/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+scratch="$(mktemp -d /tmp/steward-bench.XXXXXX)"
+server_pid=""
+results=()
+
+say() { printf '\n==> %s\n' "$*"; }
+die() {
+    printf 'bench: %s\n' "$*" >&2
+    exit 1
+}
+
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        sleep 1
+        kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        die "need root to run: $*"
+    fi
+}
+
+# --- tools -------------------------------------------------------------------
+
+ensure_tools() {
+    local missing=()
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v curl >/dev/null || missing+=(curl)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "installing ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+build() {
+    if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
+        [ -x "$bin" ] || die "BENCH_NO_BUILD=1 but there is no binary at $bin"
+        say "using the existing binary $bin"
+        return 0
+    fi
+    say "building the release binary ($bin)"
+    nice -n 10 cargo build --release --locked -p steward
+    [ -x "$bin" ] || die "no binary at $bin after the build"
+}
+
+# --- the server under test ---------------------------------------------------
+
+# Runs the steward binary with the environment of the current engine.
+steward_env=()
+steward() {
+    env -u STEWARD_CONFIG "${steward_env[@]}" "$bin" "$@"
+}
+
+port_is_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
+postgres_reachable() {
+    command -v psql >/dev/null &&
+        psql -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -w -qAtc 'SELECT 1' >/dev/null 2>&1
+}
+
+fresh_postgres_db() {
+    local psql=(psql -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -w -v ON_ERROR_STOP=1 -q)
+    "${psql[@]}" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
+    "${psql[@]}" -c "CREATE DATABASE $pg_db"
+}
+
+start_server() {
+    local engine="$1"
+    port_is_free || die "port $port is taken; set BENCH_PORT"
+    steward_env=(
+        "STEWARD_DATA_DIR=$scratch/$engine-data"
+        "STEWARD_SERVER_LISTEN=127.0.0.1:$port"
+        "STEWARD_ADMIN_PASSWORD=$admin_password"
+        "STEWARD_LOG_LEVEL=warn"
+    )
+    if [ "$engine" = postgres ]; then
+        fresh_postgres_db
+        steward_env+=("STEWARD_DATABASE_URL=postgres://$pg_user@$pg_host:$pg_port/$pg_db")
+    fi
+    # Started directly (not through the steward function) so that $! is the server's own pid.
+    env -u STEWARD_CONFIG "${steward_env[@]}" "$bin" serve >"$out/server-$engine.log" 2>&1 &
+    server_pid=$!
+    local i code
+    for i in $(seq 1 300); do
+        code="$(curl -s -o "$scratch/health.json" -w '%{http_code}' "$base_url/health" 2>/dev/null || true)"
+        if [ "$code" = 200 ]; then
+            return 0
+        fi
+        kill -0 "$server_pid" 2>/dev/null || {
+            cat "$out/server-$engine.log" >&2
+            die "the server exited during start-up"
+        }
+        sleep 0.1
+    done
+    if [ -n "$code" ] && [ "$code" != 000 ]; then
+        # The server answers but reports itself unhealthy: say so and measure anyway.
+        printf 'bench: WARNING: /health answers %s: %s\n' "$code" "$(cat "$scratch/health.json")" >&2
+        return 0
+    fi
+    die "the server did not answer /health within 30 s"
+}
+
+stop_server() {
+    kill -TERM "$server_pid"
+    local i
+    for i in $(seq 1 400); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    local status=0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        printf 'bench: the server ignored SIGTERM for 40 s; killing it\n' >&2
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+        return 1
+    fi
+    wait "$server_pid" || status=$?
+    server_pid=""
+    if [ "$status" -eq 0 ]; then
+        echo "server stopped cleanly on SIGTERM"
+    else
+        printf 'bench: the server exited with status %s after SIGTERM\n' "$status" >&2
+        return 1
+    fi
+}
+
+peak_rss_mib() {
+    awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo "?"
+}
+
+seed() {
+    local i
+    for i in $(seq -w 1 "$seed_users"); do
+        steward user create --login "bench$i" --email "bench$i@example.invalid" \
+            --first-name Bench --last-name "User $i" >/dev/null
+    done
+    token="$(steward user token admin --name bench | tail -n 1)"
+    [ -n "$token" ] || die "no API token"
+    auth="Basic $(printf 'apikey:%s' "$token" | base64 -w0)"
+    curl -fsS -H "Authorization: $auth" "$base_url/api/v3/users/me" >/dev/null ||
+        die "the API token does not authenticate"
+}
+
+# --- measuring ---------------------------------------------------------------
+
+# wrk prints latencies as 812.00us, 1.20ms or 1.01s; this gives milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+        else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.2f", v * 60000 }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+        else { printf "?" }
+    }'
+}
+
+# CPU time in clock ticks: the whole machine busy, and given processes.
+machine_busy_ticks() {
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+process_ticks() {
+    local total=0 pid t
+    for pid in "$@"; do
+        # Fields after the command name, which may contain spaces: utime is
+        # the 12th, stime the 13th.
+        t="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }')" || t=0
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+# The PostgreSQL backends serving the benchmark database (none on SQLite).
+backend_pids() {
+    [ "$engine" = postgres ] || return 0
+    psql -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -w -qAtc \
+        "SELECT pid FROM pg_stat_activity WHERE datname = '$pg_db' AND pid <> pg_backend_pid()" 2>/dev/null || true
+}
+
+# measure NAME METHOD PATH [BODY]
+measure() {
+    local name="$1" method="$2" path="$3" body="${4:-}"
+    local args=(-t"$threads" -c"$connections" --latency -H "Authorization: $auth")
+    if [ "$method" != GET ] || [ -n "$body" ]; then
+        local lua="$scratch/$name.lua"
+        {
+            printf 'wrk.method = "%s"\n' "$method"
+            if [ -n "$body" ]; then
+                printf 'wrk.body = [==[%s]==]\n' "$body"
+                printf 'wrk.headers["Content-Type"] = "application/json"\n'
+            fi
+        } >"$lua"
+        args+=(-s "$lua")
+    fi
+    if [ "$warmup" != 0 ]; then
+        wrk "${args[@]}" -d"$warmup" "$base_url$path" >/dev/null
+    fi
+    local raw="$out/wrk-$engine-$name.txt"
+    # Measure what else the machine did meanwhile: CPU used by processes other
+    # than the server, its PostgreSQL backends and wrk, in % of one core.
+    # Anything well above a few % means the numbers are skewed.
+    local hz backends busy0 own0 t0 busy1 own1 t1 wrk_ticks others
+    hz="$(getconf CLK_TCK)"
+    # shellcheck disable=SC2046
+    backends=($(backend_pids))
+    busy0="$(machine_busy_ticks)"
+    own0="$(process_ticks "$server_pid" "${backends[@]}")"
+    t0="$(date +%s.%N)"
+    local TIMEFORMAT='%3U %3S'
+    { time wrk "${args[@]}" -d"$duration" "$base_url$path" >"$raw"; } 2>"$scratch/wrk.time"
+    t1="$(date +%s.%N)"
+    busy1="$(machine_busy_ticks)"
+    own1="$(process_ticks "$server_pid" "${backends[@]}")"
+    wrk_ticks="$(awk -v hz="$hz" '{ printf "%.0f", ($1 + $2) * hz }' "$scratch/wrk.time")"
+    others="$(awk -v b=$((busy1 - busy0)) -v o=$((own1 - own0)) -v w="$wrk_ticks" \
+        -v t0="$t0" -v t1="$t1" -v hz="$hz" \
+        'BEGIN { x = (b - o - w) / ((t1 - t0) * hz) * 100; if (x < 0) x = 0; printf "%.0f", x }')"
+    local rps p50 p99 non2xx sockerr
+    rps="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw")"
+    p50="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$raw")")"
+    p99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$raw")")"
+    non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$raw")"
+    sockerr="$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$raw")"
+    local rss
+    rss="$(peak_rss_mib)"
+    printf '%-8s %-10s %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  socket errors %s  peak RSS %s MiB  other CPU %s%%\n' \
+        "$engine" "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-0}" "$rss" "$others"
+    results+=("$engine|$method $path|$rps|$p50|$p99|${non2xx:-0}|${sockerr:-0}|$rss|$others%")
+}
+
+# The endpoints measured on every engine.
+run_endpoints() {
+    measure me GET /api/v3/users/me
+    measure users GET "/api/v3/users?pageSize=25"
+}
+
+# --- main --------------------------------------------------------------------
+
+ensure_tools
+build
+
+for engine in $engines; do
+    case "$engine" in
+    sqlite) ;;
+    postgres)
+        if ! postgres_reachable; then
+            say "postgres: no server answers at $pg_host:$pg_port as $pg_user; skipped"
+            continue
+        fi
+        ;;
+    *) die "unknown engine $engine (use sqlite or postgres)" ;;
+    esac
+    say "$engine: starting the server on $base_url"
+    start_server "$engine"
+    seed
+    say "$engine: wrk -t$threads -c$connections -d$duration"
+    run_endpoints
+    stop_server
+done
+
+say "results ($(nproc) cores, wrk -t$threads -c$connections -d$duration; raw output in ${out#"$root"/})"
+row='%-9s %-36s %9s %8s %8s %8s %14s %13s %10s\n'
+# shellcheck disable=SC2059
+printf "$row" engine request req/s "p50 ms" "p99 ms" non-2xx "socket errors" "peak RSS MiB" "other CPU"
+for r in "${results[@]}"; do
+    IFS='|' read -r -a f <<<"$r"
+    # shellcheck disable=SC2059
+    printf "$row" "${f[@]}"
+done

@@ -1,0 +1,132 @@
+//! The pyopenproject client (PyPI, 0.7.4) against a real server: projects,
+//! work packages (create through the form, read, update with lockVersion,
+//! filter, sort, pages, delete), comments and activities, memberships and
+//! the reference data, each step checked by tests/client/pyopenproject_check.py.
+//!
+//! Needs `python3` with the `pyopenproject` module. Outside CI a machine
+//! without them skips this test with a note; in CI (CI=true) that is a
+//! failure.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use steward_services::projects::ProjectInput;
+
+use crate::harness::{Backend, TestApp};
+
+const PROJECT: &str = "pyop";
+const MEMBER: &str = "member1";
+/// The whole check takes a few seconds; a client that loops on a page link
+/// would never end.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/client/pyopenproject_check.py")
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether python3 can import pyopenproject; the reason when it cannot.
+fn client_missing() -> Option<String> {
+    match Command::new("python3")
+        .args(["-c", "import pyopenproject"])
+        .stdin(Stdio::null())
+        .output()
+    {
+        Err(e) => Some(format!("python3 cannot be run: {e}")),
+        Ok(out) if !out.status.success() => Some(format!(
+            "python3 cannot import pyopenproject (pip install pyopenproject==0.7.4): {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )),
+        Ok(_) => None,
+    }
+}
+
+/// Runs the check script against the server; returns (success, output).
+async fn run_check(app: &TestApp, out_file: PathBuf) -> (bool, String) {
+    let out = std::fs::File::create(&out_file).unwrap();
+    let err = out.try_clone().unwrap();
+    let mut child = Command::new("python3")
+        .arg(script())
+        .arg(&app.base)
+        .arg(&app.admin_token)
+        .current_dir(workspace_root())
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("STEWARD_PROJECT", PROJECT)
+        .env("STEWARD_MEMBER_LOGIN", MEMBER)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .expect("start python3");
+    let started = Instant::now();
+    // The server runs on this runtime: wait without blocking it.
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for python3") {
+            break Some(status);
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut output = std::fs::read_to_string(&out_file).unwrap_or_default();
+    if status.is_none() {
+        output.push_str(&format!("\n(killed after {} s)\n", TIMEOUT.as_secs()));
+    }
+    (status.is_some_and(|s| s.success()), output)
+}
+
+async fn pyopenproject_client(backend: Backend) {
+    if let Some(why) = client_missing() {
+        if in_ci() {
+            panic!("{why}: the pyopenproject check may not be skipped in CI");
+        }
+        eprintln!("note: {why}; this test did nothing");
+        return;
+    }
+    let app = TestApp::start(backend).await;
+    let admin = app.services().user_by_ref("admin").await.unwrap();
+    let access = app.services().access(Some(&admin)).await.unwrap();
+    app.services()
+        .create_project(
+            &access,
+            ProjectInput {
+                identifier: Some(PROJECT.into()),
+                name: Some("PyOP".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.user(MEMBER).await;
+
+    let (ok, output) = run_check(&app, app.db.dir.join("pyopenproject.log")).await;
+    assert!(
+        ok,
+        "tests/client/pyopenproject_check.py failed against {}:\n{output}",
+        app.base
+    );
+    assert!(
+        output.contains(" passed, 0 failed"),
+        "the check did not finish:\n{output}"
+    );
+    println!("{output}");
+}
+
+both_backends!(pyopenproject_client);
