@@ -294,7 +294,7 @@ pub fn href_id(href: &str, prefixes: &[&str]) -> Option<i64> {
 }
 
 pub const OPTION_PREFIX: &str = "/api/v3/custom_options";
-pub const USER_PREFIXES: &[&str] = &["/api/v3/users", "/api/v3/groups"];
+pub const USER_PREFIX: &str = "/api/v3/users";
 
 impl CustomField {
     /// The API property of this field, for validation errors and schemas.
@@ -434,7 +434,7 @@ impl CustomField {
                 }
             }
             Format::User => match input {
-                Input::Href(h) => href_id(h, USER_PREFIXES)
+                Input::Href(h) => href_id(h, &[USER_PREFIX])
                     .map(|id| Some(Value::User(id)))
                     .ok_or_else(|| self.refuse(input)),
                 _ => Err(self.refuse(input)),
@@ -660,6 +660,7 @@ mod tests {
         assert_eq!(Value::User(9).to_stored(), (None, Some(9)));
         assert!(u.parse(&text("9")).is_err());
         assert!(u.parse(&Input::Href("/api/v3/users/abc".into())).is_err());
+        assert!(u.parse(&Input::Href("/api/v3/groups/9".into())).is_err());
         assert_eq!(u.decode(Some("5"), None), None);
         assert_eq!(u.decode(None, Some(5)), Some(Value::User(5)));
     }

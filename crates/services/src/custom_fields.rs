@@ -392,7 +392,8 @@ impl Services {
         project: Option<(ProjectId, bool)>,
         input: &CustomValuesInput,
     ) -> Result<PreparedValues, ServiceError> {
-        if input.values.is_empty() && id.is_some() && !input.validate_all {
+        let moved = project.is_some_and(|(_, moved)| moved);
+        if input.values.is_empty() && id.is_some() && !input.validate_all && !moved {
             return Ok(PreparedValues::default());
         }
         let fields = store::all(conn, Some(kind)).await?;
@@ -428,12 +429,22 @@ impl Services {
             };
             let value = field.parse(raw)?;
             if let Some(Value::User(uid)) = value {
-                let moved = project.is_some_and(|(_, moved)| moved);
+                // An unchanged person stays valid even if they left the
+                // project, unless the work package moves to another one.
                 if current.get(&field.id) != Some(&Value::User(uid)) || moved {
                     check_user_value(conn, field, uid, project.map(|(p, _)| p)).await?;
                 }
             }
             result.insert(field.id, value);
+        }
+        if moved {
+            for field in &fields {
+                if let (false, Some(Value::User(uid))) =
+                    (result.contains_key(&field.id), current.get(&field.id))
+                {
+                    check_user_value(conn, field, *uid, project.map(|(p, _)| p)).await?;
+                }
+            }
         }
         let mut changes = Vec::new();
         for field in &fields {
@@ -538,8 +549,8 @@ async fn check_name_free(
     Ok(())
 }
 
-/// A user value names an existing person (or group); on a work package,
-/// one who is a member of its project, as for the assignee.
+/// A user value names an existing person; on a work package, one who is
+/// a member of its project, as for the assignee.
 async fn check_user_value(
     conn: &mut Conn,
     field: &CustomField,
@@ -548,7 +559,7 @@ async fn check_user_value(
 ) -> Result<(), ServiceError> {
     let exists = users::find(conn, uid)
         .await?
-        .is_some_and(|u| matches!(u.kind, PrincipalKind::User | PrincipalKind::Group));
+        .is_some_and(|u| u.kind == PrincipalKind::User);
     if !exists {
         return Err(ValidationError::new(
             field.attribute(),

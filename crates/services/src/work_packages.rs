@@ -695,8 +695,11 @@ impl Services {
         }
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
-        // The state is read in the transaction, so that the comment's
-        // journal records the state it was written against.
+        // Take the work package's row lock first: concurrent comments on
+        // one work package then number their journals one after the other
+        // instead of colliding on the version. The state is read in the same
+        // transaction, so the journal records the state it was written against.
+        wps::lock(&mut tx, wp_id).await?;
         let current = wps::find(&mut tx, wp_id)
             .await?
             .ok_or(ServiceError::NotFound("work package"))?;

@@ -125,6 +125,17 @@ pub async fn find(conn: &mut Conn, id: WorkPackageId) -> Result<Option<WorkPacka
     .await
 }
 
+/// Takes the row lock of a work package until the transaction ends (on
+/// SQLite the transaction's write lock already serialises writers).
+pub async fn lock(conn: &mut Conn, id: WorkPackageId) -> Result<()> {
+    conn.execute(
+        "UPDATE work_packages SET lock_version = lock_version WHERE id = $1",
+        params![id],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Writes a new state if the stored lock version is still `expected`;
 /// `None` when it is not (someone else changed the work package meanwhile).
 pub async fn update(

@@ -121,7 +121,9 @@ fn input_of(v: &serde_json::Value) -> Input {
             (Some(J::String(h)), _) => Input::Href(api_path(h)),
             (None, Some(J::Null)) => Input::Null,
             (None, Some(J::String(raw))) => Input::Text(raw.clone()),
-            _ => Input::Other("an object without href or raw"),
+            (Some(_), _) => Input::Other("a link whose href is not a text"),
+            (None, Some(_)) => Input::Other("a text whose raw is not a text"),
+            (None, None) => Input::Other("an object without href or raw"),
         },
     }
 }

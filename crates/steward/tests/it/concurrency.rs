@@ -130,3 +130,57 @@ async fn a_contested_login_goes_to_one(backend: Backend) {
     assert_eq!(total(&app).await, 2);
 }
 both_backends!(a_contested_login_goes_to_one);
+
+/// Comments and updates arriving at once on one work package: every
+/// comment lands with its own journal version, updates with a stale
+/// lockVersion get 409, and nothing answers 5xx.
+async fn concurrent_writes_to_one_work_package(backend: Backend) {
+    use crate::work_packages_api::{make_project, new_wp};
+    let app = TestApp::start(backend).await;
+    let project = make_project(&app, "busy", false).await;
+    let wp = new_wp(
+        &app,
+        json!({"subject": "Contested", "_links": {"project": {"href": format!("/api/v3/projects/{project}")}}}),
+    )
+    .await;
+    let id = wp["id"].as_i64().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let req = app
+            .admin(
+                Method::POST,
+                &format!("/api/v3/work_packages/{id}/activities"),
+            )
+            .json(&json!({"comment": {"raw": format!("comment {i}")}}));
+        tasks.push(tokio::spawn(req.send()));
+    }
+    for i in 0..10 {
+        let req = app
+            .admin(Method::PATCH, &format!("/api/v3/work_packages/{id}"))
+            .json(&json!({"lockVersion": 0, "subject": format!("Edit {i}")}));
+        tasks.push(tokio::spawn(req.send()));
+    }
+    let mut comments = 0;
+    let mut updates = 0;
+    for t in tasks {
+        let res = t.await.unwrap();
+        match res.status {
+            201 => comments += 1,
+            200 => updates += 1,
+            409 => {}
+            other => panic!("unexpected {other}: {}", res.text()),
+        }
+    }
+    assert_eq!(comments, 20);
+    assert_eq!(updates, 1, "exactly one update wins lockVersion 0");
+    let mut c = app.services().db.conn().await.unwrap();
+    let versions: Vec<i64> = c
+        .query(
+            "SELECT version FROM journals WHERE journable_id = $1 ORDER BY version",
+            vec![id.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(versions, (1..=22).collect::<Vec<i64>>());
+}
+both_backends!(concurrent_writes_to_one_work_package);

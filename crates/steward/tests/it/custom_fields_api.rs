@@ -417,6 +417,56 @@ async fn bad_values_are_refused(backend: Backend) {
     assert_eq!(after["subject"], "Good");
     assert_eq!(after[&k[2]], 5);
     assert_eq!(after["lockVersion"], before["lockVersion"]);
+
+    // Moving to a project the chosen person is not a member of is refused.
+    let res = patch_wp(
+        &ctx,
+        &alice.1,
+        id,
+        json!({"_links": { k[7].clone(): {"href": format!("/api/v3/users/{}", ctx.carol.0)} }}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let s = ctx.app.services();
+    let admin = s.user(ctx.app.admin_id).await.unwrap();
+    let other = s
+        .create_project(
+            &s.access(Some(&admin)).await.unwrap(),
+            ProjectInput {
+                identifier: Some("other".into()),
+                name: Some("Other".into()),
+                ..ProjectInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut conn = s.db.conn().await.unwrap();
+    let member = roles::all(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "Member")
+        .unwrap()
+        .id;
+    members::insert(
+        &mut conn,
+        Some(other.id),
+        alice.0,
+        &[member],
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let res = patch_wp(
+        &ctx,
+        &alice.1,
+        id,
+        json!({"_links": {"project": {"href": format!("/api/v3/projects/{}", other.id)}}}),
+    )
+    .await;
+    let msg = assert_attribute(&res, &k[7]);
+    assert!(msg.contains("not a member"), "{msg}");
 }
 both_backends!(bad_values_are_refused);
 
