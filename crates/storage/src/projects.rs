@@ -116,7 +116,17 @@ pub struct ProjectScope {
 
 impl ProjectScope {
     /// A SQL condition on the project id column `col`, binding into `params`.
+    ///
+    /// Written as a correlated `EXISTS`: SQLite then walks the outer table in
+    /// the requested order and checks each row's project by primary key,
+    /// where an `IN (subquery)` made it collect and sort every matching row
+    /// before taking a page (5 ms instead of 0.25 ms for 25 of 10,000).
     pub fn condition(&self, col: &str, params: &mut Vec<Param>) -> String {
+        // Nothing to see: bind nothing either (an unused parameter is an
+        // error on both engines).
+        if !self.all && self.ids.is_empty() && !self.public {
+            return "1 = 0".into();
+        }
         let module = match self.module {
             Some(m) => {
                 params.push(m.into());
@@ -131,7 +141,7 @@ impl ProjectScope {
             return if module.is_empty() {
                 "1 = 1".into()
             } else {
-                format!("{col} IN (SELECT sp.id FROM projects sp WHERE 1 = 1{module})")
+                format!("EXISTS (SELECT 1 FROM projects sp WHERE sp.id = {col}{module})")
             };
         }
         let mut alts = Vec::new();
@@ -149,13 +159,10 @@ impl ProjectScope {
         if self.public {
             alts.push("sp.public = $TRUE".into());
         }
-        if alts.is_empty() {
-            return "1 = 0".into();
-        }
         params.push(true.into());
         let t = params.len();
         format!(
-            "{col} IN (SELECT sp.id FROM projects sp WHERE sp.active = ${t} AND ({}){module})",
+            "EXISTS (SELECT 1 FROM projects sp WHERE sp.id = {col} AND sp.active = ${t} AND ({}){module})",
             alts.join(" OR ").replace("$TRUE", &format!("${t}"))
         )
     }
@@ -344,4 +351,20 @@ pub async fn delete_many(conn: &mut Conn, ids_parents_first: &[ProjectId]) -> Re
             .await?;
     }
     crate::work_packages::bump_data_version(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_scope_binds_nothing() {
+        let scope = ProjectScope {
+            module: Some("work_package_tracking"),
+            ..ProjectScope::default()
+        };
+        let mut params = Vec::new();
+        assert_eq!(scope.condition("wp.project_id", &mut params), "1 = 0");
+        assert!(params.is_empty());
+    }
 }

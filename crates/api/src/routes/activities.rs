@@ -79,7 +79,9 @@ pub struct ActivityCollection {
 }
 
 /// The label a person reads for an attribute (API property name).
-pub fn attribute_label(attribute: &str) -> &'static str {
+/// The label of an attribute in change details. Custom fields are named by
+/// their own name, which the change already carries.
+pub fn attribute_label(attribute: &'static str) -> &'static str {
     match attribute {
         "id" => "ID",
         "lockVersion" => "Lock version",
@@ -102,7 +104,7 @@ pub fn attribute_label(attribute: &str) -> &'static str {
         "version" => "Version",
         "createdAt" => "Created on",
         "updatedAt" => "Updated on",
-        _ => "Attribute",
+        other => other,
     }
 }
 

@@ -66,7 +66,7 @@ pub struct Field {
     links: Option<FieldLinks>,
 }
 
-fn field(kind: &'static str, attribute: &str, required: bool, writable: bool) -> Field {
+fn field(kind: &'static str, attribute: &'static str, required: bool, writable: bool) -> Field {
     Field {
         kind,
         name: attribute_label(attribute),
@@ -81,7 +81,7 @@ fn field(kind: &'static str, attribute: &str, required: bool, writable: bool) ->
 }
 
 /// A property given under `_links`.
-fn linked(kind: &'static str, attribute: &str, required: bool, writable: bool) -> Field {
+fn linked(kind: &'static str, attribute: &'static str, required: bool, writable: bool) -> Field {
     Field {
         location: Some("_links"),
         ..field(kind, attribute, required, writable)
@@ -215,7 +215,7 @@ fn schema(project_id: Option<i64>, wp_type: Option<&WpType>, l: &Lookups) -> Sch
         let filters = format!(r#"[{{"member":{{"operator":"=","values":["{p}"]}}}}]"#);
         format!("/api/v3/principals?filters={}", encode(&filters))
     });
-    let people = |attribute: &str| {
+    let people = |attribute: &'static str| {
         let f = linked("User", attribute, false, true);
         match &members {
             Some(href) => f.allowed(AllowedValues::Href(Link::new(href.clone()))),
