@@ -8,6 +8,7 @@ pub mod filters;
 pub mod hal;
 pub mod markdown;
 pub mod middleware;
+pub mod openapi;
 mod routes;
 
 use std::sync::Arc;

@@ -162,6 +162,14 @@ impl Services {
         })
     }
 
+    /// Whether anonymous visitors may read public projects (off unless set).
+    pub async fn anonymous_access(&self) -> Result<bool, ServiceError> {
+        let mut conn = self.db.conn().await?;
+        Ok(settings::get(&mut conn, ANONYMOUS_ACCESS)
+            .await?
+            .is_some_and(|v| v == "true"))
+    }
+
     pub async fn set_anonymous_access(&self, allowed: bool) -> Result<(), ServiceError> {
         let mut conn = self.db.conn().await?;
         settings::set(

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authz;
 pub mod custom_fields;
 mod error;
+pub mod groups;
 pub mod lookups;
 pub mod memberships;
 pub mod passwords;

@@ -23,7 +23,7 @@ pub struct PrincipalQuery {
 
 impl Services {
     /// `filter` restricted to what the caller may see.
-    async fn principal_filter(
+    pub(crate) async fn principal_filter(
         &self,
         conn: &mut Conn,
         access: &Access,

@@ -11,6 +11,7 @@
 pub mod api_tokens;
 pub mod custom_fields;
 mod db;
+pub mod groups;
 pub mod journals;
 pub mod login_attempts;
 pub mod lookups;

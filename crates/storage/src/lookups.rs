@@ -97,6 +97,156 @@ pub async fn priorities(conn: &mut Conn) -> Result<Vec<Priority>> {
     .await
 }
 
+/// The three tables of work-package reference data that administrators
+/// manage; used for what the tables have in common.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Status,
+    Type,
+    Priority,
+}
+
+impl Lookup {
+    fn table(self) -> &'static str {
+        match self {
+            Lookup::Status => "statuses",
+            Lookup::Type => "types",
+            Lookup::Priority => "priorities",
+        }
+    }
+
+    /// The column of `work_packages` (and `work_package_journals`) that points here.
+    fn work_package_column(self) -> &'static str {
+        match self {
+            Lookup::Status => "status_id",
+            Lookup::Type => "type_id",
+            Lookup::Priority => "priority_id",
+        }
+    }
+}
+
+/// The next free position: one after the last.
+pub async fn next_position(conn: &mut Conn, lookup: Lookup) -> Result<i64> {
+    let max: Option<i64> = conn
+        .query_opt::<MaxPosition>(
+            &format!("SELECT max(position) FROM {}", lookup.table()),
+            params![],
+        )
+        .await?
+        .and_then(|m| m.0);
+    Ok(max.unwrap_or(0) + 1)
+}
+
+struct MaxPosition(Option<i64>);
+impl FromRow for MaxPosition {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
+        Ok(MaxPosition(r.opt_i64(0)?))
+    }
+}
+
+/// Takes the default flag from every row but `keep`.
+pub async fn clear_default(conn: &mut Conn, lookup: Lookup, keep: i64) -> Result<()> {
+    conn.execute(
+        &format!(
+            "UPDATE {} SET is_default = $1 WHERE id <> $2 AND is_default = $3",
+            lookup.table()
+        ),
+        params![false, keep, true],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a work package, now or in its history, points to the row.
+pub async fn in_use(conn: &mut Conn, lookup: Lookup, id: i64) -> Result<bool> {
+    let column = lookup.work_package_column();
+    for table in ["work_packages", "work_package_journals"] {
+        let found: Option<i64> = conn
+            .query_opt(
+                &format!("SELECT {column} FROM {table} WHERE {column} = $1 LIMIT 1"),
+                params![id],
+            )
+            .await?;
+        if found.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Deletes the row; returns whether there was one.
+pub async fn delete(conn: &mut Conn, lookup: Lookup, id: i64) -> Result<bool> {
+    Ok(conn
+        .execute(
+            &format!("DELETE FROM {} WHERE id = $1", lookup.table()),
+            params![id],
+        )
+        .await?
+        == 1)
+}
+
+/// Inserts a status (its `id` is ignored) and returns the new id.
+pub async fn insert_status(conn: &mut Conn, s: &Status) -> Result<i64> {
+    conn.query_one(
+        "INSERT INTO statuses (name, is_closed, is_default, color, position) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        params![&s.name, s.is_closed, s.is_default, &s.color, s.position],
+    )
+    .await
+}
+
+/// Writes every column of the status with `s.id`.
+pub async fn update_status(conn: &mut Conn, s: &Status) -> Result<()> {
+    conn.execute(
+        "UPDATE statuses SET name = $1, is_closed = $2, is_default = $3, color = $4, position = $5 \
+         WHERE id = $6",
+        params![&s.name, s.is_closed, s.is_default, &s.color, s.position, s.id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts a type (its `id` is ignored) and returns the new id.
+pub async fn insert_type(conn: &mut Conn, t: &WpType) -> Result<i64> {
+    conn.query_one(
+        "INSERT INTO types (name, is_milestone, is_default, color, position) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        params![&t.name, t.is_milestone, t.is_default, &t.color, t.position],
+    )
+    .await
+}
+
+/// Writes every column of the type with `t.id`.
+pub async fn update_type(conn: &mut Conn, t: &WpType) -> Result<()> {
+    conn.execute(
+        "UPDATE types SET name = $1, is_milestone = $2, is_default = $3, color = $4, position = $5 \
+         WHERE id = $6",
+        params![&t.name, t.is_milestone, t.is_default, &t.color, t.position, t.id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts a priority (its `id` is ignored) and returns the new id.
+pub async fn insert_priority(conn: &mut Conn, p: &Priority) -> Result<i64> {
+    conn.query_one(
+        "INSERT INTO priorities (name, is_default, active, position) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+        params![&p.name, p.is_default, p.active, p.position],
+    )
+    .await
+}
+
+/// Writes every column of the priority with `p.id`.
+pub async fn update_priority(conn: &mut Conn, p: &Priority) -> Result<()> {
+    conn.execute(
+        "UPDATE priorities SET name = $1, is_default = $2, active = $3, position = $4 WHERE id = $5",
+        params![&p.name, p.is_default, p.active, p.position, p.id],
+    )
+    .await?;
+    Ok(())
+}
+
 #[derive(Clone, Debug)]
 pub struct Version {
     pub id: i64,

@@ -111,12 +111,47 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<User>> {
+    list_sorted(conn, filter, &[], limit, offset).await
+}
+
+/// What principals can be sorted by; the id always breaks ties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrincipalSort {
+    Id,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl PrincipalSort {
+    fn column(self) -> &'static str {
+        match self {
+            PrincipalSort::Id => "u.id",
+            PrincipalSort::CreatedAt => "u.created_at",
+            PrincipalSort::UpdatedAt => "u.updated_at",
+        }
+    }
+}
+
+/// Like [`list`], in the given order (`true`: descending).
+pub async fn list_sorted(
+    conn: &mut Conn,
+    filter: &PrincipalFilter,
+    sort: &[(PrincipalSort, bool)],
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<User>> {
     let mut params = Vec::new();
     let wh = principal_where(filter, &mut params);
+    let mut order: Vec<String> = sort
+        .iter()
+        .map(|(s, desc)| format!("{} {}", s.column(), if *desc { "DESC" } else { "ASC" }))
+        .collect();
+    order.push("u.id ASC".into());
     params.push(limit.into());
     params.push(offset.into());
     let sql = format!(
-        "SELECT {COLUMNS_U} FROM users u WHERE {wh} ORDER BY u.id LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS_U} FROM users u WHERE {wh} ORDER BY {} LIMIT ${} OFFSET ${}",
+        order.join(", "),
         params.len() - 1,
         params.len()
     );

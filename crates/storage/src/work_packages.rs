@@ -237,6 +237,9 @@ pub struct WorkPackageRow {
     pub project_name: String,
     pub type_name: String,
     pub is_milestone: bool,
+    /// The assignee / accountable is a group, not a user.
+    pub assignee_is_group: bool,
+    pub responsible_is_group: bool,
     pub status_name: String,
     pub status_closed: bool,
     pub priority_name: String,
@@ -249,7 +252,8 @@ pub struct WorkPackageRow {
 
 const NAME_COLUMNS: &str = "p.name, t.name, s.name, s.is_closed, pr.name, \
      trim(au.firstname || ' ' || au.lastname), trim(asg.firstname || ' ' || asg.lastname), \
-     trim(rsp.firstname || ' ' || rsp.lastname), v.name, par.subject, t.is_milestone";
+     trim(rsp.firstname || ' ' || rsp.lastname), v.name, par.subject, t.is_milestone, \
+     COALESCE(asg.kind, ''), COALESCE(rsp.kind, '')";
 
 const NAME_JOINS: &str = "JOIN projects p ON p.id = w.project_id \
      JOIN types t ON t.id = w.type_id \
@@ -276,6 +280,8 @@ impl FromRow for WorkPackageRow {
             version_name: r.opt_string(28)?,
             parent_subject: r.opt_string(29)?,
             is_milestone: r.bool(30)?,
+            assignee_is_group: r.string(31)? == "group",
+            responsible_is_group: r.string(32)? == "group",
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod priorities;
 pub mod projects;
 pub mod roles;
 pub mod root;
+pub mod settings;
 mod shared;
 pub mod statuses;
 pub mod types;
@@ -19,6 +20,7 @@ pub mod versions;
 pub mod work_package_forms;
 pub mod work_packages;
 
+use axum::http::{Method, Uri};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -28,6 +30,7 @@ use crate::AppState;
 pub fn api_v3() -> Router<AppState> {
     Router::new()
         .route("/", get(root::root))
+        .route("/openapi.json", get(crate::openapi::serve))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::show).patch(users::update))
         .route("/users/{id}/lock", post(users::lock).delete(users::unlock))
@@ -95,17 +98,40 @@ pub fn api_v3() -> Router<AppState> {
         )
         .route("/roles", get(roles::list))
         .route("/roles/{id}", get(roles::show))
-        .route("/statuses", get(statuses::list))
-        .route("/statuses/{id}", get(statuses::show))
-        .route("/types", get(types::list))
-        .route("/types/{id}", get(types::show))
-        .route("/priorities", get(priorities::list))
-        .route("/priorities/{id}", get(priorities::show))
+        .route("/statuses", get(statuses::list).post(statuses::create))
+        .route(
+            "/statuses/{id}",
+            get(statuses::show)
+                .patch(statuses::update)
+                .delete(statuses::delete),
+        )
+        .route("/types", get(types::list).post(types::create))
+        .route(
+            "/types/{id}",
+            get(types::show).patch(types::update).delete(types::delete),
+        )
+        .route(
+            "/priorities",
+            get(priorities::list).post(priorities::create),
+        )
+        .route(
+            "/priorities/{id}",
+            get(priorities::show)
+                .patch(priorities::update)
+                .delete(priorities::delete),
+        )
         .route("/versions", post(versions::create))
         .route("/versions/{id}", get(versions::show))
         .route("/versions/{id}/projects", get(versions::projects))
         .route("/principals", get(principals::list))
-        .route("/groups/{id}", get(groups::show))
+        .route("/groups", get(groups::list).post(groups::create))
+        .route(
+            "/groups/{id}",
+            get(groups::show)
+                .patch(groups::update)
+                .delete(groups::delete),
+        )
+        .route("/settings", get(settings::show).patch(settings::update))
         .route("/my/sessions", get(my::list_sessions))
         .route("/my/sessions/{id}", delete(my::revoke_session))
         .route("/my/password", post(my::change_password))
@@ -127,8 +153,11 @@ pub fn api_v3() -> Router<AppState> {
         .route("/custom_options/{id}", get(custom_fields::show_option))
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::not_found()
+/// No route serves this path: said apart from an unknown id on a known
+/// route ("could not be found"), so that clients and tests can tell.
+pub async fn not_found(method: Method, uri: Uri) -> ApiError {
+    let path: String = uri.path().chars().take(200).collect();
+    ApiError::NotFound(format!("There is no such endpoint: {method} {path}"))
 }
 
 pub async fn method_not_allowed() -> ApiError {

@@ -22,7 +22,7 @@ use crate::AppState;
 pub enum PrincipalRepr {
     User(Box<UserRepr>),
     Other(ReducedUser),
-    Group(GroupRepr),
+    Group(Box<GroupRepr>),
 }
 
 /// What anyone who shares a project with a user sees of them.
@@ -44,7 +44,7 @@ pub struct ReducedLinks {
 
 pub fn represent(p: &User, viewer: Option<&User>) -> PrincipalRepr {
     if p.kind == PrincipalKind::Group {
-        return PrincipalRepr::Group(groups::represent(p, None));
+        return PrincipalRepr::Group(Box::new(groups::represent(p, None)));
     }
     match viewer {
         Some(v) if v.admin || v.id == p.id => {

@@ -1,12 +1,15 @@
-//! `/api/v3/priorities`: the priorities a work package can have.
+//! `/api/v3/priorities`: the priorities a work package can have. Creating,
+//! changing and deleting them is for administrators (a Steward extension).
 
 use axum::extract::{Path, State};
-use serde::Serialize;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use steward_services::lookups::PriorityInput;
 use steward_storage::lookups::Priority;
 
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
-use crate::extract::{parse_id, QueryParams};
+use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::shared::reader_access;
 use crate::AppState;
@@ -84,4 +87,64 @@ pub async fn show(
         .find(|p| p.id == id)
         .ok_or_else(ApiError::not_found)?;
     Ok(ok(represent(priority)))
+}
+
+/// The body of create and update; absent properties stay as they are (or
+/// take their defaults on create). Others (`_type`, `_links`, `color`) are
+/// ignored.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PriorityBody {
+    name: Option<String>,
+    is_default: Option<bool>,
+    is_active: Option<bool>,
+    position: Option<i64>,
+}
+
+impl From<PriorityBody> for PriorityInput {
+    fn from(b: PriorityBody) -> Self {
+        PriorityInput {
+            name: b.name,
+            is_default: b.is_default,
+            is_active: b.is_active,
+            position: b.position,
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    JsonBody(body): JsonBody<PriorityBody>,
+) -> Result<Hal<PriorityRepr>, ApiError> {
+    let access = state.services.access(Some(&admin.user)).await?;
+    let p = state.services.create_priority(&access, body.into()).await?;
+    Ok(Hal(StatusCode::CREATED, represent(&p)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<String>,
+    JsonBody(body): JsonBody<PriorityBody>,
+) -> Result<Hal<PriorityRepr>, ApiError> {
+    let id = parse_id(&id)?;
+    let access = state.services.access(Some(&admin.user)).await?;
+    let p = state
+        .services
+        .update_priority(&access, id, body.into())
+        .await?;
+    Ok(ok(represent(&p)))
+}
+
+/// Refused (409) for the default priority and for one a work package uses.
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    let access = state.services.access(Some(&admin.user)).await?;
+    state.services.delete_priority(&access, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,14 +1,17 @@
-//! `/api/v3/statuses`: the statuses a work package can be in.
+//! `/api/v3/statuses`: the statuses a work package can be in. Creating,
+//! changing and deleting them is for administrators (a Steward extension).
 
 use axum::extract::{Path, State};
-use serde::Serialize;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use steward_services::lookups::StatusInput;
 use steward_storage::lookups::Status;
 
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
-use crate::extract::{parse_id, QueryParams};
+use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::routes::shared::reader_access;
+use crate::routes::shared::{nullable, reader_access};
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -86,4 +89,67 @@ pub async fn show(
         .find(|s| s.id == id)
         .ok_or_else(ApiError::not_found)?;
     Ok(ok(represent(status)))
+}
+
+/// The body of create and update; absent properties stay as they are (or
+/// take their defaults on create). Others (`_type`, `_links`, `isReadonly`)
+/// are ignored.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StatusBody {
+    name: Option<String>,
+    is_closed: Option<bool>,
+    is_default: Option<bool>,
+    #[serde(deserialize_with = "nullable")]
+    color: Option<Option<String>>,
+    position: Option<i64>,
+}
+
+impl From<StatusBody> for StatusInput {
+    fn from(b: StatusBody) -> Self {
+        StatusInput {
+            name: b.name,
+            is_closed: b.is_closed,
+            is_default: b.is_default,
+            color: b.color,
+            position: b.position,
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    JsonBody(body): JsonBody<StatusBody>,
+) -> Result<Hal<StatusRepr>, ApiError> {
+    let access = state.services.access(Some(&admin.user)).await?;
+    let status = state.services.create_status(&access, body.into()).await?;
+    Ok(Hal(StatusCode::CREATED, represent(&status)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<String>,
+    JsonBody(body): JsonBody<StatusBody>,
+) -> Result<Hal<StatusRepr>, ApiError> {
+    let id = parse_id(&id)?;
+    let access = state.services.access(Some(&admin.user)).await?;
+    let status = state
+        .services
+        .update_status(&access, id, body.into())
+        .await?;
+    Ok(ok(represent(&status)))
+}
+
+/// Refused (409) for the default status and for one a work package uses.
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    let access = state.services.access(Some(&admin.user)).await?;
+    state.services.delete_status(&access, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,15 +1,18 @@
 //! `/api/v3/types` and `/api/v3/projects/{id}/types`: the kinds of work
-//! package. Every type is available in every project.
+//! package. Every type is available in every project. Creating, changing
+//! and deleting types is for administrators (a Steward extension).
 
 use axum::extract::{Path, State};
-use serde::Serialize;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use steward_services::lookups::TypeInput;
 use steward_storage::lookups::WpType;
 
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
-use crate::extract::{parse_id, QueryParams};
+use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::routes::shared::reader_access;
+use crate::routes::shared::{nullable, reader_access};
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -107,4 +110,63 @@ pub async fn show(
         .find(|t| t.id == id)
         .ok_or_else(ApiError::not_found)?;
     Ok(ok(represent(t)))
+}
+
+/// The body of create and update; absent properties stay as they are (or
+/// take their defaults on create). Others (`_type`, `_links`) are ignored.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TypeBody {
+    name: Option<String>,
+    is_milestone: Option<bool>,
+    is_default: Option<bool>,
+    #[serde(deserialize_with = "nullable")]
+    color: Option<Option<String>>,
+    position: Option<i64>,
+}
+
+impl From<TypeBody> for TypeInput {
+    fn from(b: TypeBody) -> Self {
+        TypeInput {
+            name: b.name,
+            is_milestone: b.is_milestone,
+            is_default: b.is_default,
+            color: b.color,
+            position: b.position,
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    JsonBody(body): JsonBody<TypeBody>,
+) -> Result<Hal<TypeRepr>, ApiError> {
+    let access = state.services.access(Some(&admin.user)).await?;
+    let t = state.services.create_type(&access, body.into()).await?;
+    Ok(Hal(StatusCode::CREATED, represent(&t)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<String>,
+    JsonBody(body): JsonBody<TypeBody>,
+) -> Result<Hal<TypeRepr>, ApiError> {
+    let id = parse_id(&id)?;
+    let access = state.services.access(Some(&admin.user)).await?;
+    let t = state.services.update_type(&access, id, body.into()).await?;
+    Ok(ok(represent(&t)))
+}
+
+/// Refused (409) for the default type and for one a work package uses.
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    let access = state.services.access(Some(&admin.user)).await?;
+    state.services.delete_type(&access, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

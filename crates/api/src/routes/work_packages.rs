@@ -28,6 +28,7 @@ use crate::filters::{parse_filters, parse_sort, unknown_filter, Filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::markdown;
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
+use crate::routes::shared::reader_access;
 use crate::AppState;
 
 /// A link whose target may be absent (`{"href": null}`), as API v3 writes them.
@@ -260,9 +261,13 @@ pub fn represent(
                 format!("/api/v3/users/{}", s.author_id),
                 row.author_name.clone(),
             ),
-            assignee: OptLink::to("/api/v3/users", s.assigned_to_id, row.assignee_name.clone()),
+            assignee: OptLink::to(
+                principal_prefix(row.assignee_is_group),
+                s.assigned_to_id,
+                row.assignee_name.clone(),
+            ),
             responsible: OptLink::to(
-                "/api/v3/users",
+                principal_prefix(row.responsible_is_group),
                 s.responsible_id,
                 row.responsible_name.clone(),
             ),
@@ -297,6 +302,14 @@ async fn add_custom_values(
         repr.links.custom_fields = custom.links;
     }
     Ok(())
+}
+
+fn principal_prefix(is_group: bool) -> &'static str {
+    if is_group {
+        "/api/v3/groups"
+    } else {
+        "/api/v3/users"
+    }
 }
 
 /// Permissions per project, computed once per request.
@@ -770,7 +783,7 @@ async fn list_in(
     project: Option<Project>,
     base: &str,
 ) -> Result<Hal<Collection<WorkPackageRepr>>, ApiError> {
-    let access = state.services.access(caller.user()).await?;
+    let access = reader_access(state, caller).await?;
     let page = Page::from_query(q)?;
     let conds = conditions(&parse_filters(q.get("filters"))?, caller.user())?;
     let sort = sorting(q.get("sortBy"))?;
@@ -834,7 +847,7 @@ pub async fn list_for_project(
     ApiPath(project): ApiPath<String>,
     q: QueryParams,
 ) -> Result<Hal<Collection<WorkPackageRepr>>, ApiError> {
-    let access = state.services.access(caller.user()).await?;
+    let access = reader_access(&state, &caller).await?;
     let p = state.services.project(&access, &project).await?;
     let base = format!("/api/v3/projects/{}/work_packages", p.id);
     list_in(&state, &caller, &q, Some(p), &base).await
@@ -846,7 +859,7 @@ pub async fn show(
     ApiPath(id): ApiPath<String>,
     q: QueryParams,
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
-    let access = state.services.access(caller.user()).await?;
+    let access = reader_access(&state, &caller).await?;
     let (row, project) = state.services.work_package(&access, parse_id(&id)?).await?;
     let mut repr = represent(&row, access.permissions_in(&project), row.is_milestone);
     let moments = parse_timestamps(q.get("timestamps"))?;

@@ -1,7 +1,9 @@
-//! The command line: `steward serve | migrate | user ... | config check`.
+//! The command line: `steward serve | migrate | user ... | settings ... |
+//! config check`.
 //! Every failure ends with a non-zero exit code and one line on stderr that
 //! names the problem.
 
+mod settings;
 mod user;
 
 use std::io::Read;
@@ -42,6 +44,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Show and change instance settings.
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -132,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::User(cmd) => user::run(&config, cmd).await,
+            Command::Settings(cmd) => settings::run(&config, cmd).await,
             Command::Seed(SeedCommand::Benchmark {
                 work_packages,
                 users,

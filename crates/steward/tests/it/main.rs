@@ -6,12 +6,16 @@
 mod harness;
 
 mod activities_api;
+mod admin_lookups_api;
 mod auth;
 mod bad_input;
 mod cli;
 mod concurrency;
 mod custom_fields_api;
+mod groups_api;
 mod memberships_api;
+mod openapi;
+mod permission_matrix;
 mod projects_api;
 mod pyopenproject;
 mod schema_registry;

@@ -1,0 +1,80 @@
+//! `/api/v3/settings`: instance settings that administrators change at run
+//! time (a Steward extension; OpenProject keeps these in its administration
+//! pages). For now one: whether anonymous visitors may read public projects.
+
+use axum::extract::State;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Admin;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::hal::{ok, Hal, Link};
+use crate::AppState;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsRepr {
+    #[serde(rename = "_type")]
+    kind: &'static str,
+    anonymous_access_public_projects: bool,
+    #[serde(rename = "_links")]
+    links: SettingsLinks,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsLinks {
+    #[serde(rename = "self")]
+    self_: Link,
+    update_immediately: Link,
+}
+
+fn represent(anonymous_access: bool) -> SettingsRepr {
+    SettingsRepr {
+        kind: "Settings",
+        anonymous_access_public_projects: anonymous_access,
+        links: SettingsLinks {
+            self_: Link::new("/api/v3/settings"),
+            update_immediately: Link::new("/api/v3/settings").method("patch"),
+        },
+    }
+}
+
+/// A change to the settings: absent properties stay as they are. Unknown
+/// properties are refused, so that a misspelt setting is not silently lost;
+/// `_links` a client echoes back is ignored.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SettingsBody {
+    #[serde(rename = "_type")]
+    kind: Option<String>,
+    #[serde(rename = "_links")]
+    links: Option<IgnoredAny>,
+    anonymous_access_public_projects: Option<bool>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Hal<SettingsRepr>, ApiError> {
+    Ok(ok(represent(state.services.anonymous_access().await?)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    _admin: Admin,
+    JsonBody(body): JsonBody<SettingsBody>,
+) -> Result<Hal<SettingsRepr>, ApiError> {
+    let _ = body.links;
+    if let Some(kind) = body.kind.as_deref().filter(|k| *k != "Settings") {
+        return Err(ApiError::PropertyConstraintViolation {
+            attribute: "_type",
+            message: format!("_type must be \"Settings\", not {kind:?}."),
+        });
+    }
+    if let Some(allowed) = body.anonymous_access_public_projects {
+        state.services.set_anonymous_access(allowed).await?;
+    }
+    Ok(ok(represent(state.services.anonymous_access().await?)))
+}

@@ -1,0 +1,87 @@
+//! `steward settings ...`: instance settings from the shell, the same ones
+//! administrators change through `/api/v3/settings`.
+
+use anyhow::anyhow;
+use clap::Subcommand;
+use steward_services::Services;
+
+use crate::config::Config;
+use crate::server;
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// Show the instance settings.
+    Show,
+    /// Change an instance setting: `anonymous-access on|off` lets anonymous
+    /// visitors read public projects (off by default).
+    Set {
+        /// The setting: anonymous-access.
+        name: String,
+        /// The new value: on or off.
+        value: String,
+    },
+}
+
+/// The settings the CLI knows, by the name it uses for them.
+const SETTINGS: &[&str] = &["anonymous-access"];
+
+fn on_off(v: bool) -> &'static str {
+    if v {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+fn parse_switch(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(anyhow!("{name} takes on or off, not {value:?}")),
+    }
+}
+
+pub async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result<()> {
+    // Check the arguments before touching the database.
+    let change = match &cmd {
+        SettingsCommand::Show => None,
+        SettingsCommand::Set { name, value } => match name.as_str() {
+            "anonymous-access" => Some(parse_switch(name, value)?),
+            other => {
+                return Err(anyhow!(
+                    "unknown setting {other:?}; known settings: {}",
+                    SETTINGS.join(", ")
+                ))
+            }
+        },
+    };
+    let services = server::open_services(config).await?;
+    let result = run_with(&services, change).await;
+    services.db.close().await;
+    result
+}
+
+async fn run_with(services: &Services, change: Option<bool>) -> anyhow::Result<()> {
+    match change {
+        None => {
+            let anonymous = services.anonymous_access().await?;
+            println!(
+                "anonymous-access: {}  (anonymous visitors may read public projects)",
+                on_off(anonymous)
+            );
+        }
+        Some(allowed) => {
+            services.set_anonymous_access(allowed).await?;
+            if allowed {
+                println!(
+                    "anonymous-access is now on: anonymous visitors may read public projects."
+                );
+            } else {
+                println!(
+                    "anonymous-access is now off: anonymous visitors see nothing without signing in."
+                );
+            }
+        }
+    }
+    Ok(())
+}
