@@ -305,12 +305,14 @@ pub enum UserColumn {
 }
 
 impl UserColumn {
-    fn sql(self) -> &'static str {
-        match self {
-            UserColumn::Author => "w.author_id",
-            UserColumn::Assignee => "w.assigned_to_id",
-            UserColumn::Responsible => "w.responsible_id",
-        }
+    /// The column in the state table whose alias prefix is `s` (`w.` or `hs.`).
+    fn sql(self, s: &str) -> String {
+        let c = match self {
+            UserColumn::Author => "author_id",
+            UserColumn::Assignee => "assigned_to_id",
+            UserColumn::Responsible => "responsible_id",
+        };
+        format!("{s}{c}")
     }
 }
 
@@ -326,16 +328,19 @@ pub enum IdColumn {
 }
 
 impl IdColumn {
-    fn sql(self) -> &'static str {
-        match self {
-            IdColumn::Id => "w.id",
-            IdColumn::Project => "w.project_id",
-            IdColumn::Type => "w.type_id",
-            IdColumn::Status => "w.status_id",
-            IdColumn::Priority => "w.priority_id",
-            IdColumn::Version => "w.version_id",
-            IdColumn::Parent => "w.parent_id",
-        }
+    /// The column in the state table whose alias prefix is `s`; the id is
+    /// always the work package's own.
+    fn sql(self, s: &str) -> String {
+        let c = match self {
+            IdColumn::Id => return "w.id".into(),
+            IdColumn::Project => "project_id",
+            IdColumn::Type => "type_id",
+            IdColumn::Status => "status_id",
+            IdColumn::Priority => "priority_id",
+            IdColumn::Version => "version_id",
+            IdColumn::Parent => "parent_id",
+        };
+        format!("{s}{c}")
     }
 }
 
@@ -422,6 +427,9 @@ impl Sort {
 pub struct Query {
     pub scope: ProjectScope,
     pub conds: Vec<Cond>,
+    /// Baseline comparison: also list work packages that matched the
+    /// filters at these earlier times.
+    pub also_at: Vec<Timestamp>,
     pub sort: Vec<(Sort, bool)>,
 }
 
@@ -436,13 +444,38 @@ fn push_list(ids: &[i64], params: &mut Vec<Param>) -> String {
 }
 
 fn where_clause(q: &Query, params: &mut Vec<Param>) -> String {
-    let mut conds = vec![q.scope.condition("w.project_id", params)];
-    for c in &q.conds {
-        conds.push(match c {
+    let scope = q.scope.condition("w.project_id", params);
+    let now = state_conditions(&q.conds, "w.", params);
+    if q.also_at.is_empty() || q.conds.is_empty() {
+        return format!("{scope} AND {now}");
+    }
+    // Baseline: also the work packages whose state at an earlier time (the
+    // one its last journal up to then recorded) matched the filters.
+    let mut alternatives = vec![format!("({now})")];
+    for at in &q.also_at {
+        params.push((*at).into());
+        let t = params.len();
+        let then = state_conditions(&q.conds, "hs.", params);
+        alternatives.push(format!(
+            "EXISTS (SELECT 1 FROM journals hj JOIN work_package_journals hs ON hs.journal_id = hj.id \
+             WHERE hj.journable_type = 'WorkPackage' AND hj.journable_id = w.id AND hj.version = ( \
+                SELECT MAX(j2.version) FROM journals j2 WHERE j2.journable_type = 'WorkPackage' \
+                AND j2.journable_id = w.id AND j2.created_at <= ${t}) AND {then})"
+        ));
+    }
+    format!("{scope} AND ({})", alternatives.join(" OR "))
+}
+
+/// The filter conditions on a state table aliased by the prefix `s`
+/// (`w.` for the current state, `hs.` for a journalled one).
+fn state_conditions(conds: &[Cond], s: &str, params: &mut Vec<Param>) -> String {
+    let mut out = vec!["1 = 1".to_string()];
+    for c in conds {
+        out.push(match c {
             Cond::StatusOpen(open) => {
                 params.push((!open).into());
                 format!(
-                    "w.status_id IN (SELECT id FROM statuses WHERE is_closed = ${})",
+                    "{s}status_id IN (SELECT id FROM statuses WHERE is_closed = ${})",
                     params.len()
                 )
             }
@@ -457,14 +490,14 @@ fn where_clause(q: &Query, params: &mut Vec<Param>) -> String {
                     format!(
                         "({c} IS NULL OR {c} NOT IN ({}))",
                         push_list(ids, params),
-                        c = col.sql()
+                        c = col.sql(s)
                     )
                 } else {
-                    format!("{} IN ({})", col.sql(), push_list(ids, params))
+                    format!("{} IN ({})", col.sql(s), push_list(ids, params))
                 }
             }
             Cond::IdSet { col, set } => {
-                format!("{} IS {}NULL", col.sql(), if *set { "NOT " } else { "" })
+                format!("{} IS {}NULL", col.sql(s), if *set { "NOT " } else { "" })
             }
             Cond::UserIn { col, ids, negate } => {
                 if ids.is_empty() {
@@ -477,20 +510,20 @@ fn where_clause(q: &Query, params: &mut Vec<Param>) -> String {
                     format!(
                         "({c} IS NULL OR {c} NOT IN ({}))",
                         push_list(ids, params),
-                        c = col.sql()
+                        c = col.sql(s)
                     )
                 } else {
-                    format!("{} IN ({})", col.sql(), push_list(ids, params))
+                    format!("{} IN ({})", col.sql(s), push_list(ids, params))
                 }
             }
             Cond::UserSet { col, set } => {
-                format!("{} IS {}NULL", col.sql(), if *set { "NOT " } else { "" })
+                format!("{} IS {}NULL", col.sql(s), if *set { "NOT " } else { "" })
             }
             Cond::SubjectContains { text, negate } => {
                 params
                     .push(format!("%{}%", crate::users::escape_like(&text.to_lowercase())).into());
                 format!(
-                    "{}lower(w.subject) LIKE ${} ESCAPE '\\'",
+                    "{}lower({s}subject) LIKE ${} ESCAPE '\\'",
                     if *negate { "NOT " } else { "" },
                     params.len()
                 )
@@ -517,7 +550,7 @@ fn where_clause(q: &Query, params: &mut Vec<Param>) -> String {
             }
         });
     }
-    conds.join(" AND ")
+    out.join(" AND ")
 }
 
 /// The SQL and parameters of a count; also the key under which a total is cached.

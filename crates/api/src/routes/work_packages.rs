@@ -699,10 +699,12 @@ async fn add_baseline(
     let last = moments.last().expect("not empty");
     for (repr, row) in reprs.iter_mut().zip(rows) {
         let now = &row.wp.state;
+        // Listed because it matched at some point in time: say whether it
+        // still matches now.
         repr.meta = Some(Meta {
             timestamp: last.label.clone(),
             exists: true,
-            matches_filters: true,
+            matches_filters: state_matches(now, conds, &closed),
         });
         let mut list = Vec::with_capacity(moments.len());
         for (m, hist) in moments.iter().zip(&history) {
@@ -790,6 +792,11 @@ async fn list_in(
     let moments = parse_timestamps(q.get("timestamps"))?;
     let mut query = Query {
         conds: conds.clone(),
+        also_at: moments
+            .iter()
+            .filter(|m| !m.current)
+            .map(|m| m.at)
+            .collect(),
         sort: if sort.is_empty() {
             vec![(Sort::Id, false)]
         } else {

@@ -1187,6 +1187,30 @@ async fn baseline_shows_earlier_states(backend: Backend) {
     assert_eq!(at[1]["_meta"]["matchesFilters"], true);
     let next = list["_links"]["self"]["href"].as_str().unwrap();
     assert!(next.contains("timestamps="), "{next}");
+    // A list as of an earlier time also holds what matched then but not
+    // now: open work packages in February include this one, closed today.
+    let open = filters(&[("status", "o", &[])]);
+    let list = get_json(
+        &app,
+        &format!("/api/v3/work_packages?{open}&timestamps=2024-02-15T00:00:00Z,PT0S"),
+    )
+    .await;
+    assert_eq!(ids(&list), vec![id], "{list}");
+    assert_eq!(list["total"], 1);
+    let el = &list["_embedded"]["elements"][0];
+    assert_eq!(el["_meta"]["matchesFilters"], false, "{el}");
+    let at = &el["_embedded"]["attributesByTimestamp"];
+    assert_eq!(at[0]["_meta"]["matchesFilters"], true, "{el}");
+    // ...and a time when nothing matched lists nothing more than today does.
+    let list = get_json(
+        &app,
+        &format!("/api/v3/work_packages?{open}&timestamps=2023-06-01T00:00:00Z,PT0S"),
+    )
+    .await;
+    assert_eq!(list["total"], 0, "{list}");
+    let today = get_json(&app, &format!("/api/v3/work_packages?{open}")).await;
+    assert_eq!(today["total"], 0);
+
     // Without timestamps there is no baseline data.
     let plain = get_json(&app, &format!("/api/v3/work_packages/{id}")).await;
     assert!(
