@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark: builds the release binary, starts `steward serve` on each
-# database engine in turn, seeds a few accounts, drives the API with wrk and
-# prints requests per second, latency percentiles, error counts and the
-# server's peak memory. It measures; it does not pass or fail.
+# database engine in turn, seeds a project with work packages and members,
+# drives the API with wrk and prints requests per second, latency
+# percentiles, error counts and the server's peak memory. It measures; it
+# does not pass or fail.
 #
 # Usage: bench/run.sh
 #
@@ -14,7 +15,9 @@
 #   BENCH_WARMUP       discarded warm-up run per endpoint, default 2s ("0" = none)
 #   BENCH_THREADS      wrk threads, default 2
 #   BENCH_CONNECTIONS  wrk connections, default 8
-#   BENCH_USERS        accounts seeded besides admin, default 20
+#   BENCH_USERS        members of the benchmark project, default 20
+#   BENCH_WORK_PACKAGES  work packages in it (3 journals each), default 10000
+#   BENCH_HEAVY_AUTHOR   of which authored by bench1, default 2000
 #   BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_USER
 #                      PostgreSQL server, default 127.0.0.1 / 5432 / postgres
 #                      (the database steward_bench is dropped and re-created)
@@ -38,6 +41,8 @@ warmup="${BENCH_WARMUP:-2s}"
 threads="${BENCH_THREADS:-2}"
 connections="${BENCH_CONNECTIONS:-8}"
 seed_users="${BENCH_USERS:-20}"
+work_packages="${BENCH_WORK_PACKAGES:-10000}"
+heavy_author="${BENCH_HEAVY_AUTHOR:-2000}"
 pg_host="${BENCH_PG_HOST:-127.0.0.1}"
 pg_port="${BENCH_PG_PORT:-5432}"
 pg_user="${BENCH_PG_USER:-postgres}"
@@ -194,12 +199,14 @@ peak_rss_mib() {
 }
 
 seed() {
-    local i
-    for i in $(seq -w 1 "$seed_users"); do
-        steward user create --login "bench$i" --email "bench$i@example.invalid" \
-            --first-name Bench --last-name "User $i" >/dev/null
-    done
+    say "$engine: seeding project bench: $work_packages work packages, $seed_users members, 3 journals each"
+    steward seed benchmark --work-packages "$work_packages" --users "$seed_users" \
+        --heavy-author "$heavy_author" | tee "$out/seed-$engine.txt"
+    project_id="$(sed -n 's/.*(id \([0-9]*\)).*/\1/p' "$out/seed-$engine.txt")"
+    [ -n "$project_id" ] || die "the seed did not say which project it made"
     token="$(steward user token admin --name bench | tail -n 1)"
+    member_token="$(steward user token bench2 --name bench | tail -n 1)"
+    member_auth="Basic $(printf 'apikey:%s' "$member_token" | base64 -w0)"
     [ -n "$token" ] || die "no API token"
     auth="Basic $(printf 'apikey:%s' "$token" | base64 -w0)"
     curl -fsS -H "Authorization: $auth" "$base_url/api/v3/users/me" >/dev/null ||
@@ -240,10 +247,12 @@ backend_pids() {
         "SELECT pid FROM pg_stat_activity WHERE datname = '$pg_db' AND pid <> pg_backend_pid()" 2>/dev/null || true
 }
 
-# measure NAME METHOD PATH [BODY]
+# measure NAME METHOD PATH [BODY]   (as the administrator; AS=member for bench2)
 measure() {
     local name="$1" method="$2" path="$3" body="${4:-}"
-    local args=(-t"$threads" -c"$connections" --latency -H "Authorization: $auth")
+    local who="$auth"
+    [ "${AS:-admin}" = member ] && who="$member_auth"
+    local args=(-t"$threads" -c"$connections" --latency -H "Authorization: $who")
     if [ "$method" != GET ] || [ -n "$body" ]; then
         local lua="$scratch/$name.lua"
         {
@@ -288,13 +297,18 @@ measure() {
     rss="$(peak_rss_mib)"
     printf '%-8s %-10s %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  socket errors %s  peak RSS %s MiB  other CPU %s%%\n' \
         "$engine" "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-0}" "$rss" "$others"
-    results+=("$engine|$method $path|$rps|$p50|$p99|${non2xx:-0}|${sockerr:-0}|$rss|$others%")
+    results+=("$engine|$name|$method $path|$rps|$p50|$p99|${non2xx:-0}|${sockerr:-0}|$rss|$others%")
 }
 
 # The endpoints measured on every engine.
 run_endpoints() {
     measure me GET /api/v3/users/me
     measure users GET "/api/v3/users?pageSize=25"
+    measure wp_list GET "/api/v3/work_packages?pageSize=25"
+    AS=member measure wp_list_member GET "/api/v3/work_packages?pageSize=25"
+    measure wp_one GET /api/v3/work_packages/1
+    measure wp_create POST /api/v3/work_packages \
+        "{\"subject\":\"Created under load\",\"_links\":{\"project\":{\"href\":\"/api/v3/projects/$project_id\"}}}"
 }
 
 # --- main --------------------------------------------------------------------
@@ -322,9 +336,9 @@ for engine in $engines; do
 done
 
 say "results ($(nproc) cores, wrk -t$threads -c$connections -d$duration; raw output in ${out#"$root"/})"
-row='%-9s %-36s %9s %8s %8s %8s %14s %13s %10s\n'
+row='%-9s %-15s %-36s %9s %8s %8s %8s %14s %13s %10s\n'
 # shellcheck disable=SC2059
-printf "$row" engine request req/s "p50 ms" "p99 ms" non-2xx "socket errors" "peak RSS MiB" "other CPU"
+printf "$row" engine name request req/s "p50 ms" "p99 ms" non-2xx "socket errors" "peak RSS MiB" "other CPU"
 for r in "${results[@]}"; do
     IFS='|' read -r -a f <<<"$r"
     # shellcheck disable=SC2059

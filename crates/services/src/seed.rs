@@ -481,6 +481,7 @@ impl Services {
             tx.commit().await?;
             made += batch;
         }
+        steward_storage::schema::analyze(&self.db).await?;
         Ok(project.id)
     }
 }

@@ -235,6 +235,7 @@ impl Db {
         Ok(Conn {
             inner,
             in_tx: false,
+            _writer: None,
         })
     }
 
@@ -245,7 +246,18 @@ impl Db {
     /// write lock at once (waiting up to the busy timeout) instead of failing
     /// later when a reader tries to upgrade.
     pub async fn begin(&self) -> Result<Conn> {
+        let writer = match &*self.inner {
+            Inner::Sqlite(pool) => Some(
+                pool.writer
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| StorageError::Task("the database is closed".into()))?,
+            ),
+            Inner::Postgres(_) => None,
+        };
         let mut conn = self.conn().await?;
+        conn._writer = writer;
         let begin = match self.engine() {
             Engine::Sqlite => "BEGIN IMMEDIATE",
             Engine::Postgres => "BEGIN",
@@ -268,6 +280,9 @@ impl Db {
 pub struct Conn {
     inner: ConnInner,
     in_tx: bool,
+    /// SQLite's in-process writer slot, held for the transaction; declared
+    /// after `inner` so that a rollback on drop happens before it is freed.
+    _writer: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 enum ConnInner {

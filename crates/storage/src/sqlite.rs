@@ -19,6 +19,12 @@ pub(crate) struct Pool {
     busy_timeout: Duration,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    /// One write transaction at a time within this process. SQLite allows
+    /// one writer anyway; waiting here, in a queue, replaces its busy
+    /// handler's sleep-and-retry, whose growing sleeps made the slowest
+    /// writes under load take close to a second. Other processes (the CLI
+    /// next to a running server) still meet the busy timeout.
+    pub(crate) writer: Arc<Semaphore>,
 }
 
 impl Pool {
@@ -28,6 +34,7 @@ impl Pool {
             busy_timeout: Duration::from_millis(opts.busy_timeout_ms),
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(opts.pool_size.max(1))),
+            writer: Arc::new(Semaphore::new(1)),
         };
         // Open one connection now so that a bad path fails at start, not at the first request.
         let path = pool.path.clone();
