@@ -301,7 +301,11 @@ impl Conn {
     pub async fn query<T: FromRow>(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<T>> {
         match &mut self.inner {
             ConnInner::Sqlite(slot) => {
-                let sql = sqlite::translate(sql).into_owned();
+                let sql = sqlite::translate(sql);
+                if let Some(rows) = sqlite::query_inline::<T>(slot, &sql, &params, self.in_tx)? {
+                    return Ok(rows);
+                }
+                let sql = sql.into_owned();
                 sqlite::run(slot, move |c| sqlite::query::<T>(c, &sql, &params)).await
             }
             ConnInner::Pg(slot) => postgres::query(pg(slot)?, sql, &params).await,
@@ -326,7 +330,12 @@ impl Conn {
     pub async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
         match &mut self.inner {
             ConnInner::Sqlite(slot) => {
-                let sql = sqlite::translate(sql).into_owned();
+                let sql = sqlite::translate(sql);
+                if self.in_tx {
+                    // The transaction holds the write lock: nothing to wait for.
+                    return sqlite::execute(sqlite::inline(slot)?, &sql, &params);
+                }
+                let sql = sql.into_owned();
                 sqlite::run(slot, move |c| sqlite::execute(c, &sql, &params)).await
             }
             ConnInner::Pg(slot) => postgres::execute(pg(slot)?, sql, &params).await,

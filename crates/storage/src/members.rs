@@ -113,13 +113,11 @@ pub async fn list(
 ) -> Result<Vec<Membership>> {
     let mut params = Vec::new();
     let wh = member_where(f, &mut params);
-    params.push(limit.into());
-    params.push(offset.into());
     let sql = format!(
-        "{} WHERE {wh} ORDER BY m.id LIMIT ${} OFFSET ${}",
+        "{} WHERE {wh} ORDER BY m.id LIMIT {} OFFSET {}",
         select(conn),
-        params.len() - 1,
-        params.len()
+        limit.max(0),
+        offset.max(0)
     );
     conn.query(&sql, params).await
 }

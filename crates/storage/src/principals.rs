@@ -147,13 +147,11 @@ pub async fn list_sorted(
         .map(|(s, desc)| format!("{} {}", s.column(), if *desc { "DESC" } else { "ASC" }))
         .collect();
     order.push("u.id ASC".into());
-    params.push(limit.into());
-    params.push(offset.into());
     let sql = format!(
-        "SELECT {COLUMNS_U} FROM users u WHERE {wh} ORDER BY {} LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS_U} FROM users u WHERE {wh} ORDER BY {} LIMIT {} OFFSET {}",
         order.join(", "),
-        params.len() - 1,
-        params.len()
+        limit.max(0),
+        offset.max(0)
     );
     conn.query(&sql, params).await
 }

@@ -229,13 +229,11 @@ pub async fn list(
 ) -> Result<Vec<Project>> {
     let mut params = Vec::new();
     let wh = project_where(scope, filter, &mut params);
-    params.push(limit.into());
-    params.push(offset.into());
     let sql = format!(
-        "SELECT {} FROM projects p WHERE {wh} ORDER BY {order}, p.id LIMIT ${} OFFSET ${}",
+        "SELECT {} FROM projects p WHERE {wh} ORDER BY {order}, p.id LIMIT {} OFFSET {}",
         select(conn),
-        params.len() - 1,
-        params.len()
+        limit.max(0),
+        offset.max(0)
     );
     conn.query(&sql, params).await
 }

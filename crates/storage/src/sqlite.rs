@@ -149,6 +149,35 @@ where
     result
 }
 
+/// The connection, for a statement run right here on the async worker.
+pub(crate) fn inline(slot: &mut Option<PooledConn>) -> Result<&Connection> {
+    slot.as_mut()
+        .ok_or_else(|| StorageError::Task("connection lost after an earlier failure".into()))?
+        .connection()
+}
+
+/// Runs a statement on the calling thread when it cannot wait for a lock:
+/// a read (WAL readers never wait for the writer), or any statement inside
+/// our own transaction (which already holds the write lock). Handing each
+/// such statement to a blocking thread cost two thread switches, which
+/// profiling showed to be the largest cost of a list request. Returns
+/// `None` for a write outside a transaction, which may wait for the lock
+/// and so goes to a blocking thread.
+pub(crate) fn query_inline<T: FromRow>(
+    slot: &mut Option<PooledConn>,
+    sql: &str,
+    params: &[Param],
+    in_tx: bool,
+) -> Result<Option<Vec<T>>> {
+    let c = inline(slot)?;
+    let readonly = c.prepare_cached(sql).map_err(map_err)?.readonly();
+    if readonly || in_tx {
+        query(c, sql, params).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 pub(crate) fn query<T: FromRow>(c: &Connection, sql: &str, params: &[Param]) -> Result<Vec<T>> {
     let mut stmt = c.prepare_cached(sql).map_err(map_err)?;
     let mut rows = stmt

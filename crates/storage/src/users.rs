@@ -211,13 +211,11 @@ pub async fn list(
         })
         .collect();
     order.push("id ASC".into());
-    params.push(limit.into());
-    params.push(offset.into());
     let sql = format!(
-        "SELECT {COLUMNS} FROM users WHERE {wh} ORDER BY {} LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS} FROM users WHERE {wh} ORDER BY {} LIMIT {} OFFSET {}",
         order.join(", "),
-        params.len() - 1,
-        params.len()
+        limit.max(0),
+        offset.max(0)
     );
     conn.query(&sql, params).await
 }

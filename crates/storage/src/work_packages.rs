@@ -582,14 +582,16 @@ pub async fn list(
         .map(|(s, desc)| format!("{} {}", s.sql(), if *desc { "DESC" } else { "ASC" }))
         .collect();
     order.push("w.id ASC".into());
-    params.push(limit.into());
-    params.push(offset.into());
+    // LIMIT and OFFSET are written into the statement, not bound: SQLite
+    // plans with their values, and a bound LIMIT made it plan the query
+    // again at every execution. They are integers, so nothing is injected;
+    // each page size and page gets its own cached statement.
     let sql = format!(
         "SELECT {COLUMNS}, {NAME_COLUMNS} FROM work_packages w {NAME_JOINS} WHERE {wh} \
-         ORDER BY {} LIMIT ${} OFFSET ${}",
+         ORDER BY {} LIMIT {} OFFSET {}",
         order.join(", "),
-        params.len() - 1,
-        params.len()
+        limit.max(0),
+        offset.max(0)
     );
     conn.query(&sql, params).await
 }
