@@ -33,9 +33,15 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
+/// The interpreter: STEWARD_TEST_PYTHON (CI points it at a virtual
+/// environment holding the client) or python3.
+fn python() -> String {
+    std::env::var("STEWARD_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
 /// Whether python3 can import pyopenproject; the reason when it cannot.
 fn client_missing() -> Option<String> {
-    match Command::new("python3")
+    match Command::new(python())
         .args(["-c", "import pyopenproject"])
         .stdin(Stdio::null())
         .output()
@@ -56,7 +62,7 @@ fn client_missing() -> Option<String> {
 async fn run_check(app: &TestApp, out_file: PathBuf) -> (bool, String) {
     let out = std::fs::File::create(&out_file).unwrap();
     let err = out.try_clone().unwrap();
-    let mut child = Command::new("python3")
+    let mut child = Command::new(python())
         .arg(script())
         .arg(&app.base)
         .arg(&app.admin_token)
