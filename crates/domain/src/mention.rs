@@ -11,6 +11,13 @@ pub struct Mentions {
     pub logins: Vec<String>,
 }
 
+/// Whether `text` can mention anyone at all: [`find`] finds nothing in a
+/// text without a `<mention` tag and without an `@`. Lets a caller skip
+/// the work for the many texts that mention no one.
+pub fn may_mention(text: &str) -> bool {
+    text.contains('@') || text.contains("<mention")
+}
+
 pub fn find(text: &str) -> Mentions {
     let mut out = Mentions::default();
     let mut rest = text;
@@ -112,6 +119,11 @@ mod tests {
         assert!(m.user_ids.is_empty());
         assert!(m.logins.is_empty());
         assert_eq!(find("no mentions here").logins.len(), 0);
+        assert!(!may_mention("no mentions here"));
+        assert!(may_mention("see @alice"));
+        assert!(may_mention(
+            r#"<mention data-id="3" data-type="user">x</mention>"#
+        ));
         assert_eq!(find("@").logins.len(), 0);
     }
 }

@@ -49,9 +49,17 @@ pub struct CustomValuesInput {
 pub struct PreparedValues {
     kind: Option<Kind>,
     changes: Vec<(CustomFieldId, Option<Value>)>,
+    /// The check found that no field of the kind is defined.
+    none_defined: bool,
 }
 
 impl PreparedValues {
+    /// Whether the check found that no custom field of the kind exists, so
+    /// that the object's representation has none to show.
+    pub fn none_defined(&self) -> bool {
+        self.none_defined
+    }
+
     /// Whether any value differs from what is stored.
     pub fn changed(&self) -> bool {
         !self.changes.is_empty()
@@ -398,7 +406,10 @@ impl Services {
         }
         let fields = store::all(conn, Some(kind)).await?;
         if fields.is_empty() && input.values.is_empty() {
-            return Ok(PreparedValues::default());
+            return Ok(PreparedValues {
+                none_defined: true,
+                ..PreparedValues::default()
+            });
         }
         let mut current: HashMap<CustomFieldId, Value> = HashMap::new();
         if let Some(id) = id {
@@ -464,6 +475,7 @@ impl Services {
         Ok(PreparedValues {
             kind: Some(kind),
             changes,
+            none_defined: fields.is_empty(),
         })
     }
 

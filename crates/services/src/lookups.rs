@@ -11,42 +11,46 @@
 
 use steward_domain::validate::{unique_key, NAME_MAX};
 use steward_domain::ValidationError;
-use steward_storage::lookups::{self, Lookup, Priority, Status, WpType};
+use steward_storage::lookups::{self, Lookup, LookupRow, Priority, Status, WpType};
 use steward_storage::roles::{self, Role};
 use steward_storage::{work_packages, Conn, StorageError};
 
 use crate::authz::Access;
 use crate::{ServiceError, Services};
 
-/// A new status or a change to one; `None` leaves a field as it is (or
-/// takes the default on create).
+/// A new row of a reference table or a change to one; `None` leaves a
+/// field as it is (or takes the default on create).
 #[derive(Clone, Debug, Default)]
-pub struct StatusInput {
+pub struct ReferenceInput<Own> {
     pub name: Option<String>,
-    pub is_closed: Option<bool>,
     pub is_default: Option<bool>,
+    pub position: Option<i64>,
+    /// The fields only this kind of row has.
+    pub own: Own,
+}
+
+pub type StatusInput = ReferenceInput<StatusFields>;
+pub type TypeInput = ReferenceInput<TypeFields>;
+pub type PriorityInput = ReferenceInput<PriorityFields>;
+
+#[derive(Clone, Debug, Default)]
+pub struct StatusFields {
+    pub is_closed: Option<bool>,
     /// `Some(None)` (or an empty string) removes the colour.
     pub color: Option<Option<String>>,
-    pub position: Option<i64>,
 }
 
-/// A new type or a change to one, as [`StatusInput`].
 #[derive(Clone, Debug, Default)]
-pub struct TypeInput {
-    pub name: Option<String>,
+pub struct TypeFields {
     pub is_milestone: Option<bool>,
-    pub is_default: Option<bool>,
+    /// As [`StatusFields::color`].
     pub color: Option<Option<String>>,
-    pub position: Option<i64>,
 }
 
-/// A new priority or a change to one, as [`StatusInput`].
+/// Priorities have no colour.
 #[derive(Clone, Debug, Default)]
-pub struct PriorityInput {
-    pub name: Option<String>,
-    pub is_default: Option<bool>,
+pub struct PriorityFields {
     pub is_active: Option<bool>,
-    pub position: Option<i64>,
 }
 
 /// The highest position accepted.
@@ -111,6 +115,14 @@ fn checked_color(raw: Option<String>) -> Result<String, ServiceError> {
     Ok(format!("#{}", hex.to_ascii_uppercase()))
 }
 
+/// Sets a colour if one was asked for (`Some(None)` removes it).
+fn apply_color(color: &mut String, requested: &Option<Option<String>>) -> Result<(), ServiceError> {
+    if let Some(v) = requested {
+        *color = checked_color(v.clone())?;
+    }
+    Ok(())
+}
+
 fn checked_position(p: i64) -> Result<i64, ServiceError> {
     if (1..=POSITION_MAX).contains(&p) {
         Ok(p)
@@ -158,43 +170,105 @@ fn unique_to_name(e: StorageError) -> ServiceError {
     }
 }
 
-/// Deletes a row unless it is the default or a work package uses it.
-async fn delete_unused(
-    conn: &mut Conn,
-    lookup: Lookup,
-    id: i64,
-    name: &str,
-    is_default: bool,
-    what: &str,
-) -> Result<(), ServiceError> {
-    if is_default {
-        return Err(ServiceError::Conflict(format!(
-            "The {what} {name:?} is the default {what} and cannot be deleted; make another {what} the default first."
-        )));
+/// What the administration of one reference table needs to know about its
+/// kind. Creating, changing and deleting rows follow the same steps for all
+/// three (see the `Services` methods below); each kind only adds its own
+/// columns and rules here.
+pub trait ReferenceTable: LookupRow + Default {
+    /// The fields of a [`ReferenceInput`] only this kind has.
+    type Own: Send;
+    /// The kind in messages and in "not found" answers.
+    const ONE: &'static str;
+    /// The kind in the plural, for the "administrators only" answer.
+    const MANY: &'static str;
+
+    /// What a new row holds before the input is applied.
+    fn blank() -> Self {
+        Self::default()
     }
-    if lookups::in_use(conn, lookup, id).await? {
-        return Err(ServiceError::Conflict(format!(
-            "The {what} {name:?} is used by work packages (now or in their history) and cannot be deleted."
-        )));
+    /// Applies the kind's own fields of an input (of a change, or of a new
+    /// row to [`ReferenceTable::blank`]).
+    fn apply(&mut self, own: &Self::Own) -> Result<(), ServiceError>;
+    /// Rules about the row as a whole, once every change is applied.
+    fn check(&self) -> Result<(), ServiceError> {
+        Ok(())
     }
-    lookups::delete(conn, lookup, id).await?;
-    Ok(())
+    /// Whether going from `before` to `after` changes what cached totals of
+    /// work packages count.
+    fn invalidates_totals(_before: &Self, _after: &Self) -> bool {
+        false
+    }
+}
+
+impl ReferenceTable for Status {
+    type Own = StatusFields;
+    const ONE: &'static str = "status";
+    const MANY: &'static str = "statuses";
+
+    fn apply(&mut self, own: &StatusFields) -> Result<(), ServiceError> {
+        if let Some(v) = own.is_closed {
+            self.is_closed = v;
+        }
+        apply_color(&mut self.color, &own.color)
+    }
+    /// Counts of open and closed work packages change with `is_closed`.
+    fn invalidates_totals(before: &Self, after: &Self) -> bool {
+        before.is_closed != after.is_closed
+    }
+}
+
+impl ReferenceTable for WpType {
+    type Own = TypeFields;
+    const ONE: &'static str = "type";
+    const MANY: &'static str = "types";
+
+    fn apply(&mut self, own: &TypeFields) -> Result<(), ServiceError> {
+        if let Some(v) = own.is_milestone {
+            self.is_milestone = v;
+        }
+        apply_color(&mut self.color, &own.color)
+    }
+}
+
+impl ReferenceTable for Priority {
+    type Own = PriorityFields;
+    const ONE: &'static str = "priority";
+    const MANY: &'static str = "priorities";
+
+    /// New priorities are active unless asked otherwise.
+    fn blank() -> Self {
+        Priority {
+            active: true,
+            ..Priority::default()
+        }
+    }
+    fn apply(&mut self, own: &PriorityFields) -> Result<(), ServiceError> {
+        if let Some(v) = own.is_active {
+            self.active = v;
+        }
+        Ok(())
+    }
+    /// New work packages get the default priority, so it must be active.
+    fn check(&self) -> Result<(), ServiceError> {
+        if self.is_default && !self.active {
+            return Err(invalid(
+                "isActive",
+                "The default priority must be active: make another priority the default first.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn others<T: ReferenceTable>(all: &[T]) -> impl Iterator<Item = (i64, &str)> {
+    all.iter().map(|r| (r.id(), r.name()))
 }
 
 impl Services {
-    pub async fn list_statuses(&self) -> Result<Vec<Status>, ServiceError> {
+    /// Every row of a reference table, ordered by position.
+    pub async fn list_reference<T: ReferenceTable>(&self) -> Result<Vec<T>, ServiceError> {
         let mut conn = self.db.conn().await?;
-        Ok(lookups::statuses(&mut conn).await?)
-    }
-
-    pub async fn list_types(&self) -> Result<Vec<WpType>, ServiceError> {
-        let mut conn = self.db.conn().await?;
-        Ok(lookups::types(&mut conn).await?)
-    }
-
-    pub async fn list_priorities(&self) -> Result<Vec<Priority>, ServiceError> {
-        let mut conn = self.db.conn().await?;
-        Ok(lookups::priorities(&mut conn).await?)
+        Ok(lookups::all(&mut conn).await?)
     }
 
     /// Every role, ordered by position.
@@ -203,316 +277,111 @@ impl Services {
         Ok(roles::all(&mut conn).await?)
     }
 
-    // ------------------------------------------------------------ statuses
-
-    pub async fn create_status(
+    pub async fn create_reference<T: ReferenceTable>(
         &self,
         access: &Access,
-        input: StatusInput,
-    ) -> Result<Status, ServiceError> {
+        input: ReferenceInput<T::Own>,
+    ) -> Result<T, ServiceError> {
         if !access.is_admin() {
-            return Err(admins_only("statuses"));
+            return Err(admins_only(T::MANY));
         }
-        let color = checked_color(input.color.flatten())?;
+        // The kind's own fields first: a wrong colour was always the first
+        // thing reported.
+        let mut row = T::blank();
+        row.apply(&input.own)?;
         let mut tx = self.db.begin().await?;
-        let all = lookups::statuses(&mut tx).await?;
-        let name = checked_name(
-            input.name.as_deref().unwrap_or(""),
-            all.iter().map(|s| (s.id, s.name.as_str())),
-            None,
-        )?;
-        let mut status = Status {
-            id: 0,
-            name,
-            is_closed: input.is_closed.unwrap_or(false),
-            is_default: input.is_default.unwrap_or(false),
-            color,
-            position: position_or_next(&mut tx, Lookup::Status, input.position).await?,
-        };
-        status.id = lookups::insert_status(&mut tx, &status)
+        let all = lookups::all::<T>(&mut tx).await?;
+        let name = checked_name(input.name.as_deref().unwrap_or(""), others(&all), None)?;
+        let position = position_or_next(&mut tx, T::LOOKUP, input.position).await?;
+        let is_default = input.is_default.unwrap_or(false);
+        row.set_shared(0, name.clone(), is_default, position);
+        row.check()?;
+        let id = lookups::insert(&mut tx, &row)
             .await
             .map_err(unique_to_name)?;
-        if status.is_default {
-            lookups::clear_default(&mut tx, Lookup::Status, status.id).await?;
+        row.set_shared(id, name, is_default, position);
+        if is_default {
+            lookups::clear_default(&mut tx, T::LOOKUP, id).await?;
         }
         tx.commit().await?;
-        Ok(status)
+        Ok(row)
     }
 
-    pub async fn update_status(
+    pub async fn update_reference<T: ReferenceTable>(
         &self,
         access: &Access,
         id: i64,
-        input: StatusInput,
-    ) -> Result<Status, ServiceError> {
+        input: ReferenceInput<T::Own>,
+    ) -> Result<T, ServiceError> {
         if !access.is_admin() {
-            return Err(admins_only("statuses"));
+            return Err(admins_only(T::MANY));
         }
         let mut tx = self.db.begin().await?;
-        let all = lookups::statuses(&mut tx).await?;
+        let all = lookups::all::<T>(&mut tx).await?;
         let current = all
             .iter()
-            .find(|s| s.id == id)
+            .find(|r| r.id() == id)
             .cloned()
-            .ok_or(ServiceError::NotFound("status"))?;
-        keep_default(current.is_default, input.is_default, "status")?;
-        let mut status = current.clone();
-        if let Some(name) = &input.name {
-            status.name =
-                checked_name(name, all.iter().map(|s| (s.id, s.name.as_str())), Some(id))?;
-        }
-        if let Some(v) = input.is_closed {
-            status.is_closed = v;
-        }
-        if let Some(v) = input.is_default {
-            status.is_default = v;
-        }
-        if let Some(color) = input.color {
-            status.color = checked_color(color)?;
-        }
-        if let Some(p) = input.position {
-            status.position = checked_position(p)?;
-        }
-        lookups::update_status(&mut tx, &status)
+            .ok_or(ServiceError::NotFound(T::ONE))?;
+        keep_default(current.is_default(), input.is_default, T::ONE)?;
+        let name = match &input.name {
+            Some(name) => checked_name(name, others(&all), Some(id))?,
+            None => current.name().to_string(),
+        };
+        let mut row = current.clone();
+        row.apply(&input.own)?;
+        let position = match input.position {
+            Some(p) => checked_position(p)?,
+            None => current.position(),
+        };
+        let is_default = input.is_default.unwrap_or(current.is_default());
+        row.set_shared(id, name, is_default, position);
+        row.check()?;
+        lookups::update(&mut tx, &row)
             .await
             .map_err(unique_to_name)?;
-        if status.is_default && !current.is_default {
-            lookups::clear_default(&mut tx, Lookup::Status, id).await?;
+        if row.is_default() && !current.is_default() {
+            lookups::clear_default(&mut tx, T::LOOKUP, id).await?;
         }
-        if status.is_closed != current.is_closed {
-            // Counts of open and closed work packages change with it.
+        if T::invalidates_totals(&current, &row) {
             work_packages::bump_data_version(&mut tx).await?;
         }
         tx.commit().await?;
-        Ok(status)
+        Ok(row)
     }
 
-    pub async fn delete_status(&self, access: &Access, id: i64) -> Result<(), ServiceError> {
-        if !access.is_admin() {
-            return Err(admins_only("statuses"));
-        }
-        let mut tx = self.db.begin().await?;
-        let status = lookups::statuses(&mut tx)
-            .await?
-            .into_iter()
-            .find(|s| s.id == id)
-            .ok_or(ServiceError::NotFound("status"))?;
-        delete_unused(
-            &mut tx,
-            Lookup::Status,
-            id,
-            &status.name,
-            status.is_default,
-            "status",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    // --------------------------------------------------------------- types
-
-    pub async fn create_type(
-        &self,
-        access: &Access,
-        input: TypeInput,
-    ) -> Result<WpType, ServiceError> {
-        if !access.is_admin() {
-            return Err(admins_only("types"));
-        }
-        let color = checked_color(input.color.flatten())?;
-        let mut tx = self.db.begin().await?;
-        let all = lookups::types(&mut tx).await?;
-        let name = checked_name(
-            input.name.as_deref().unwrap_or(""),
-            all.iter().map(|t| (t.id, t.name.as_str())),
-            None,
-        )?;
-        let mut t = WpType {
-            id: 0,
-            name,
-            is_milestone: input.is_milestone.unwrap_or(false),
-            is_default: input.is_default.unwrap_or(false),
-            color,
-            position: position_or_next(&mut tx, Lookup::Type, input.position).await?,
-        };
-        t.id = lookups::insert_type(&mut tx, &t)
-            .await
-            .map_err(unique_to_name)?;
-        if t.is_default {
-            lookups::clear_default(&mut tx, Lookup::Type, t.id).await?;
-        }
-        tx.commit().await?;
-        Ok(t)
-    }
-
-    pub async fn update_type(
+    /// Refused for the default row and for one that a work package uses,
+    /// now or in its history.
+    pub async fn delete_reference<T: ReferenceTable>(
         &self,
         access: &Access,
         id: i64,
-        input: TypeInput,
-    ) -> Result<WpType, ServiceError> {
+    ) -> Result<(), ServiceError> {
         if !access.is_admin() {
-            return Err(admins_only("types"));
+            return Err(admins_only(T::MANY));
         }
+        let what = T::ONE;
         let mut tx = self.db.begin().await?;
-        let all = lookups::types(&mut tx).await?;
-        let current = all
-            .iter()
-            .find(|t| t.id == id)
-            .cloned()
-            .ok_or(ServiceError::NotFound("type"))?;
-        keep_default(current.is_default, input.is_default, "type")?;
-        let mut t = current.clone();
-        if let Some(name) = &input.name {
-            t.name = checked_name(name, all.iter().map(|t| (t.id, t.name.as_str())), Some(id))?;
-        }
-        if let Some(v) = input.is_milestone {
-            t.is_milestone = v;
-        }
-        if let Some(v) = input.is_default {
-            t.is_default = v;
-        }
-        if let Some(color) = input.color {
-            t.color = checked_color(color)?;
-        }
-        if let Some(p) = input.position {
-            t.position = checked_position(p)?;
-        }
-        lookups::update_type(&mut tx, &t)
-            .await
-            .map_err(unique_to_name)?;
-        if t.is_default && !current.is_default {
-            lookups::clear_default(&mut tx, Lookup::Type, id).await?;
-        }
-        tx.commit().await?;
-        Ok(t)
-    }
-
-    pub async fn delete_type(&self, access: &Access, id: i64) -> Result<(), ServiceError> {
-        if !access.is_admin() {
-            return Err(admins_only("types"));
-        }
-        let mut tx = self.db.begin().await?;
-        let t = lookups::types(&mut tx)
+        let row = lookups::all::<T>(&mut tx)
             .await?
             .into_iter()
-            .find(|t| t.id == id)
-            .ok_or(ServiceError::NotFound("type"))?;
-        delete_unused(&mut tx, Lookup::Type, id, &t.name, t.is_default, "type").await?;
+            .find(|r| r.id() == id)
+            .ok_or(ServiceError::NotFound(what))?;
+        let name = row.name();
+        if row.is_default() {
+            return Err(ServiceError::Conflict(format!(
+                "The {what} {name:?} is the default {what} and cannot be deleted; make another {what} the default first."
+            )));
+        }
+        if lookups::in_use(&mut tx, T::LOOKUP, id).await? {
+            return Err(ServiceError::Conflict(format!(
+                "The {what} {name:?} is used by work packages (now or in their history) and cannot be deleted."
+            )));
+        }
+        lookups::delete(&mut tx, T::LOOKUP, id).await?;
         tx.commit().await?;
         Ok(())
     }
-
-    // ---------------------------------------------------------- priorities
-
-    pub async fn create_priority(
-        &self,
-        access: &Access,
-        input: PriorityInput,
-    ) -> Result<Priority, ServiceError> {
-        if !access.is_admin() {
-            return Err(admins_only("priorities"));
-        }
-        let mut tx = self.db.begin().await?;
-        let all = lookups::priorities(&mut tx).await?;
-        let name = checked_name(
-            input.name.as_deref().unwrap_or(""),
-            all.iter().map(|p| (p.id, p.name.as_str())),
-            None,
-        )?;
-        let mut p = Priority {
-            id: 0,
-            name,
-            is_default: input.is_default.unwrap_or(false),
-            active: input.is_active.unwrap_or(true),
-            position: position_or_next(&mut tx, Lookup::Priority, input.position).await?,
-        };
-        check_default_active(&p)?;
-        p.id = lookups::insert_priority(&mut tx, &p)
-            .await
-            .map_err(unique_to_name)?;
-        if p.is_default {
-            lookups::clear_default(&mut tx, Lookup::Priority, p.id).await?;
-        }
-        tx.commit().await?;
-        Ok(p)
-    }
-
-    pub async fn update_priority(
-        &self,
-        access: &Access,
-        id: i64,
-        input: PriorityInput,
-    ) -> Result<Priority, ServiceError> {
-        if !access.is_admin() {
-            return Err(admins_only("priorities"));
-        }
-        let mut tx = self.db.begin().await?;
-        let all = lookups::priorities(&mut tx).await?;
-        let current = all
-            .iter()
-            .find(|p| p.id == id)
-            .cloned()
-            .ok_or(ServiceError::NotFound("priority"))?;
-        keep_default(current.is_default, input.is_default, "priority")?;
-        let mut p = current.clone();
-        if let Some(name) = &input.name {
-            p.name = checked_name(name, all.iter().map(|p| (p.id, p.name.as_str())), Some(id))?;
-        }
-        if let Some(v) = input.is_default {
-            p.is_default = v;
-        }
-        if let Some(v) = input.is_active {
-            p.active = v;
-        }
-        if let Some(pos) = input.position {
-            p.position = checked_position(pos)?;
-        }
-        check_default_active(&p)?;
-        lookups::update_priority(&mut tx, &p)
-            .await
-            .map_err(unique_to_name)?;
-        if p.is_default && !current.is_default {
-            lookups::clear_default(&mut tx, Lookup::Priority, id).await?;
-        }
-        tx.commit().await?;
-        Ok(p)
-    }
-
-    pub async fn delete_priority(&self, access: &Access, id: i64) -> Result<(), ServiceError> {
-        if !access.is_admin() {
-            return Err(admins_only("priorities"));
-        }
-        let mut tx = self.db.begin().await?;
-        let p = lookups::priorities(&mut tx)
-            .await?
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or(ServiceError::NotFound("priority"))?;
-        delete_unused(
-            &mut tx,
-            Lookup::Priority,
-            id,
-            &p.name,
-            p.is_default,
-            "priority",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-/// New work packages get the default priority, so it must be active.
-fn check_default_active(p: &Priority) -> Result<(), ServiceError> {
-    if p.is_default && !p.active {
-        return Err(invalid(
-            "isActive",
-            "The default priority must be active: make another priority the default first.",
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

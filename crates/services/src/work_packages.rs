@@ -80,6 +80,16 @@ fn invalid(attribute: &'static str, message: impl Into<String>) -> ServiceError 
     ValidationError::new(attribute, message).into()
 }
 
+/// A new work package as its transaction read it, with its project.
+#[derive(Clone, Debug)]
+pub struct CreatedWorkPackage {
+    pub row: WorkPackageRow,
+    pub project: Project,
+    /// No custom field of work packages existed when it was created, so
+    /// its representation has no custom values to look up.
+    pub no_custom_fields: bool,
+}
+
 /// A change with names for the ids it mentions, ready to show.
 #[derive(Clone, Debug)]
 pub struct NamedChange {
@@ -95,6 +105,84 @@ pub struct Activity {
     pub changes: Vec<NamedChange>,
     /// Earlier wordings of the comment, oldest first.
     pub edits: usize,
+}
+
+/// Types, statuses and priorities, each read at most once per request
+/// and only when needed.
+#[derive(Default)]
+struct Lookups {
+    types: Option<Vec<lookups::WpType>>,
+    statuses: Option<Vec<lookups::Status>>,
+    priorities: Option<Vec<lookups::Priority>>,
+}
+
+impl Lookups {
+    async fn types(&mut self, conn: &mut Conn) -> Result<&[lookups::WpType], ServiceError> {
+        if self.types.is_none() {
+            self.types = Some(lookups::types(conn).await?);
+        }
+        Ok(self.types.as_deref().unwrap_or_default())
+    }
+
+    async fn statuses(&mut self, conn: &mut Conn) -> Result<&[lookups::Status], ServiceError> {
+        if self.statuses.is_none() {
+            self.statuses = Some(lookups::statuses(conn).await?);
+        }
+        Ok(self.statuses.as_deref().unwrap_or_default())
+    }
+
+    async fn priorities(&mut self, conn: &mut Conn) -> Result<&[lookups::Priority], ServiceError> {
+        if self.priorities.is_none() {
+            self.priorities = Some(lookups::priorities(conn).await?);
+        }
+        Ok(self.priorities.as_deref().unwrap_or_default())
+    }
+}
+
+/// The state a new work package starts from: the default type, status and
+/// priority (or the first of each), before the input is applied.
+async fn new_state(
+    conn: &mut Conn,
+    lookups: &mut Lookups,
+    project_id: ProjectId,
+    author_id: UserId,
+) -> Result<WorkPackageState, ServiceError> {
+    let types = lookups.types(conn).await?;
+    let type_id = types
+        .iter()
+        .find(|t| t.is_default)
+        .or(types.first())
+        .map_or(0, |t| t.id);
+    let statuses = lookups.statuses(conn).await?;
+    let status_id = statuses
+        .iter()
+        .find(|s| s.is_default)
+        .or(statuses.first())
+        .map_or(0, |s| s.id);
+    let priorities = lookups.priorities(conn).await?;
+    let priority_id = priorities
+        .iter()
+        .find(|p| p.is_default)
+        .or(priorities.first())
+        .map_or(0, |p| p.id);
+    Ok(WorkPackageState {
+        project_id,
+        type_id,
+        status_id,
+        priority_id,
+        subject: String::new(),
+        description: String::new(),
+        author_id,
+        assigned_to_id: None,
+        responsible_id: None,
+        start_date: None,
+        due_date: None,
+        estimated_hours: None,
+        remaining_hours: None,
+        done_ratio: None,
+        parent_id: None,
+        version_id: None,
+    })
 }
 
 impl Services {
@@ -172,6 +260,21 @@ impl Services {
         author: &User,
         input: WorkPackageInput,
     ) -> Result<WorkPackageRow, ServiceError> {
+        Ok(self
+            .create_work_package_in(access, author, input)
+            .await?
+            .row)
+    }
+
+    /// [`Self::create_work_package`], also returning what showing the new
+    /// work package needs besides its row, so that a caller need not read
+    /// it back.
+    pub async fn create_work_package_in(
+        &self,
+        access: &Access,
+        author: &User,
+        input: WorkPackageInput,
+    ) -> Result<CreatedWorkPackage, ServiceError> {
         let project_id = input
             .project_id
             .ok_or_else(|| invalid("project", "Project can't be blank."))?;
@@ -190,34 +293,13 @@ impl Services {
                 "You are not allowed to add work packages to this project.".into(),
             ));
         }
-        let types = lookups::types(&mut tx).await?;
-        let statuses = lookups::statuses(&mut tx).await?;
-        let priorities = lookups::priorities(&mut tx).await?;
-        let default_type = types.iter().find(|t| t.is_default).or(types.first());
-        let default_status = statuses.iter().find(|s| s.is_default).or(statuses.first());
-        let default_priority = priorities
-            .iter()
-            .find(|p| p.is_default)
-            .or(priorities.first());
-        let base = WorkPackageState {
-            project_id,
-            type_id: default_type.map_or(0, |t| t.id),
-            status_id: default_status.map_or(0, |s| s.id),
-            priority_id: default_priority.map_or(0, |p| p.id),
-            subject: String::new(),
-            description: String::new(),
-            author_id: author.id,
-            assigned_to_id: None,
-            responsible_id: None,
-            start_date: None,
-            due_date: None,
-            estimated_hours: None,
-            remaining_hours: None,
-            done_ratio: None,
-            parent_id: None,
-            version_id: None,
-        };
-        let state = self.apply(&mut tx, access, None, &base, &input).await?;
+        // Read once here and handed to `apply`: inside the write transaction
+        // every statement holds SQLite's single write lock.
+        let mut lookups = Lookups::default();
+        let base = new_state(&mut tx, &mut lookups, project_id, author.id).await?;
+        let state = self
+            .apply(&mut tx, &mut lookups, access, None, &base, &input)
+            .await?;
         let custom = self
             .prepare_custom_values(
                 &mut tx,
@@ -231,14 +313,29 @@ impl Services {
         let wp = wps::insert(&mut tx, &state, now).await?;
         // Before the journal, which records the custom values too.
         custom.store(&mut tx, wp.id).await?;
-        journals::insert(&mut tx, wp.id, author.id, "", &state, now).await?;
-        self.store_mentions(&mut tx, "work_package", wp.id, &state.description, now)
-            .await?;
+        if custom.changed() {
+            journals::insert(&mut tx, wp.id, author.id, "", &state, now).await?;
+        } else {
+            // Ids are never reused, so a new work package without custom
+            // values given has none to copy into its first journal.
+            journals::insert_without_custom_values(&mut tx, wp.id, author.id, "", &state, now)
+                .await?;
+        }
+        // A new work package has no stored mentions to replace, so a
+        // description that cannot mention anyone needs no statement at all.
+        if mention::may_mention(&state.description) {
+            self.store_mentions(&mut tx, "work_package", wp.id, &state.description, now)
+                .await?;
+        }
         let row = wps::find_row(&mut tx, wp.id)
             .await?
             .ok_or(ServiceError::NotFound("work package"))?;
         tx.commit().await?;
-        Ok(row)
+        Ok(CreatedWorkPackage {
+            row,
+            project,
+            no_custom_fields: custom.none_defined(),
+        })
     }
 
     /// Changes a work package if `lock_version` is current. A comment may
@@ -274,6 +371,7 @@ impl Services {
         let state = self
             .apply(
                 &mut tx,
+                &mut Lookups::default(),
                 access,
                 Some((id, &current.state)),
                 &current.state,
@@ -380,6 +478,7 @@ impl Services {
     async fn apply(
         &self,
         conn: &mut Conn,
+        lookups: &mut Lookups,
         access: &Access,
         current: Option<(WorkPackageId, &WorkPackageState)>,
         base: &WorkPackageState,
@@ -407,22 +506,25 @@ impl Services {
         if let Some(v) = &input.description {
             s.description = v.clone();
         }
-        let types = lookups::types(conn).await?;
         if let Some(t) = input.type_id {
             s.type_id = t;
         }
-        let wp_type = types
+        let is_milestone = lookups
+            .types(conn)
+            .await?
             .iter()
             .find(|t| t.id == s.type_id)
-            .ok_or_else(|| invalid("type", format!("Type {} does not exist.", s.type_id)))?;
+            .ok_or_else(|| invalid("type", format!("Type {} does not exist.", s.type_id)))?
+            .is_milestone;
         if let Some(v) = input.status_id {
-            if !lookups::statuses(conn).await?.iter().any(|st| st.id == v) {
+            if !lookups.statuses(conn).await?.iter().any(|st| st.id == v) {
                 return Err(invalid("status", format!("Status {v} does not exist.")));
             }
             s.status_id = v;
         }
         if let Some(v) = input.priority_id {
-            if !lookups::priorities(conn)
+            if !lookups
+                .priorities(conn)
                 .await?
                 .iter()
                 .any(|p| p.id == v && p.active)
@@ -460,7 +562,7 @@ impl Services {
         if let Some(v) = input.due_date {
             s.due_date = v;
         }
-        if wp_type.is_milestone {
+        if is_milestone {
             // A milestone has one date: whichever was given is both.
             match (input.start_date.is_some(), input.due_date.is_some()) {
                 (true, false) => s.due_date = s.start_date,
@@ -791,40 +893,10 @@ impl Services {
                             "You are not allowed to add work packages to this project.".into(),
                         ));
                     }
-                    let types = lookups::types(&mut tx).await?;
-                    let statuses = lookups::statuses(&mut tx).await?;
-                    let priorities = lookups::priorities(&mut tx).await?;
-                    let base = WorkPackageState {
-                        project_id,
-                        type_id: types
-                            .iter()
-                            .find(|t| t.is_default)
-                            .or(types.first())
-                            .map_or(0, |t| t.id),
-                        status_id: statuses
-                            .iter()
-                            .find(|s| s.is_default)
-                            .or(statuses.first())
-                            .map_or(0, |s| s.id),
-                        priority_id: priorities
-                            .iter()
-                            .find(|p| p.is_default)
-                            .or(priorities.first())
-                            .map_or(0, |p| p.id),
-                        subject: String::new(),
-                        description: String::new(),
-                        author_id: user.id,
-                        assigned_to_id: None,
-                        responsible_id: None,
-                        start_date: None,
-                        due_date: None,
-                        estimated_hours: None,
-                        remaining_hours: None,
-                        done_ratio: None,
-                        parent_id: None,
-                        version_id: None,
-                    };
-                    self.apply(&mut tx, access, None, &base, &input).await?;
+                    let mut lookups = Lookups::default();
+                    let base = new_state(&mut tx, &mut lookups, project_id, user.id).await?;
+                    self.apply(&mut tx, &mut lookups, access, None, &base, &input)
+                        .await?;
                     self.prepare_custom_values(
                         &mut tx,
                         CustomKind::WorkPackage,
@@ -850,6 +922,7 @@ impl Services {
                     let state = self
                         .apply(
                             &mut tx,
+                            &mut Lookups::default(),
                             access,
                             Some((id, &current.state)),
                             &current.state,

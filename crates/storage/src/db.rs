@@ -258,11 +258,17 @@ impl Db {
         };
         let mut conn = self.conn().await?;
         conn._writer = writer;
-        let begin = match self.engine() {
-            Engine::Sqlite => "BEGIN IMMEDIATE",
-            Engine::Postgres => "BEGIN",
-        };
-        conn.batch(begin).await?;
+        match &mut conn.inner {
+            // Within this process the writer slot is ours, so the lock is
+            // normally free: take it right here, and hand the wait to a
+            // blocking thread only when another process holds it.
+            ConnInner::Sqlite(slot) => {
+                if !sqlite::try_inline_batch(slot, "BEGIN IMMEDIATE")? {
+                    conn.batch("BEGIN IMMEDIATE").await?;
+                }
+            }
+            ConnInner::Pg(_) => conn.batch("BEGIN").await?,
+        }
         conn.in_tx = true;
         Ok(conn)
     }
@@ -361,7 +367,13 @@ impl Conn {
 
     pub async fn commit(mut self) -> Result<()> {
         debug_assert!(self.in_tx, "commit without a transaction");
-        self.batch("COMMIT").await?;
+        let done = match &mut self.inner {
+            ConnInner::Sqlite(slot) => sqlite::try_inline_batch(slot, "COMMIT")?,
+            ConnInner::Pg(_) => false,
+        };
+        if !done {
+            self.batch("COMMIT").await?;
+        }
         self.in_tx = false;
         Ok(())
     }

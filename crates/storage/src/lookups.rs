@@ -3,10 +3,10 @@
 use steward_domain::date::Date;
 use steward_domain::Timestamp;
 
-use crate::db::{Conn, FromRow, Result, Row};
+use crate::db::{Conn, FromRow, Param, Result, Row};
 use crate::params;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Status {
     pub id: i64,
     pub name: String,
@@ -30,14 +30,10 @@ impl FromRow for Status {
 }
 
 pub async fn statuses(conn: &mut Conn) -> Result<Vec<Status>> {
-    conn.query(
-        "SELECT id, name, is_closed, is_default, color, position FROM statuses ORDER BY position, id",
-        params![],
-    )
-    .await
+    all(conn).await
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct WpType {
     pub id: i64,
     pub name: String,
@@ -61,14 +57,10 @@ impl FromRow for WpType {
 }
 
 pub async fn types(conn: &mut Conn) -> Result<Vec<WpType>> {
-    conn.query(
-        "SELECT id, name, is_milestone, is_default, color, position FROM types ORDER BY position, id",
-        params![],
-    )
-    .await
+    all(conn).await
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Priority {
     pub id: i64,
     pub name: String,
@@ -90,11 +82,7 @@ impl FromRow for Priority {
 }
 
 pub async fn priorities(conn: &mut Conn) -> Result<Vec<Priority>> {
-    conn.query(
-        "SELECT id, name, is_default, active, position FROM priorities ORDER BY position, id",
-        params![],
-    )
-    .await
+    all(conn).await
 }
 
 /// The three tables of work-package reference data that administrators
@@ -185,63 +173,135 @@ pub async fn delete(conn: &mut Conn, lookup: Lookup, id: i64) -> Result<bool> {
         == 1)
 }
 
-/// Inserts a status (its `id` is ignored) and returns the new id.
-pub async fn insert_status(conn: &mut Conn, s: &Status) -> Result<i64> {
-    conn.query_one(
-        "INSERT INTO statuses (name, is_closed, is_default, color, position) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        params![&s.name, s.is_closed, s.is_default, &s.color, s.position],
+/// A row of one of the tables in [`Lookup`]: what reading, inserting and
+/// updating need to know, so that one piece of SQL serves all three.
+pub trait LookupRow: FromRow + Clone + Send + Sync + 'static {
+    const LOOKUP: Lookup;
+    /// Every column but `id`, in the order `FromRow` reads them after `id`
+    /// and [`LookupRow::values`] gives them.
+    const COLUMNS: &'static [&'static str];
+
+    fn values(&self) -> Vec<Param>;
+    fn id(&self) -> i64;
+    fn name(&self) -> &str;
+    fn is_default(&self) -> bool;
+    fn position(&self) -> i64;
+    /// Sets the columns every table has; the caller checked them.
+    fn set_shared(&mut self, id: i64, name: String, is_default: bool, position: i64);
+}
+
+/// The [`LookupRow`] accessors of the columns every table has, which the
+/// three row structs name alike.
+macro_rules! shared_column_accessors {
+    () => {
+        fn id(&self) -> i64 {
+            self.id
+        }
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn is_default(&self) -> bool {
+            self.is_default
+        }
+        fn position(&self) -> i64 {
+            self.position
+        }
+        fn set_shared(&mut self, id: i64, name: String, is_default: bool, position: i64) {
+            (self.id, self.name, self.is_default) = (id, name, is_default);
+            self.position = position;
+        }
+    };
+}
+
+impl LookupRow for Status {
+    const LOOKUP: Lookup = Lookup::Status;
+    const COLUMNS: &'static [&'static str] =
+        &["name", "is_closed", "is_default", "color", "position"];
+
+    fn values(&self) -> Vec<Param> {
+        params![
+            &self.name,
+            self.is_closed,
+            self.is_default,
+            &self.color,
+            self.position
+        ]
+    }
+    shared_column_accessors!();
+}
+
+impl LookupRow for WpType {
+    const LOOKUP: Lookup = Lookup::Type;
+    const COLUMNS: &'static [&'static str] =
+        &["name", "is_milestone", "is_default", "color", "position"];
+
+    fn values(&self) -> Vec<Param> {
+        params![
+            &self.name,
+            self.is_milestone,
+            self.is_default,
+            &self.color,
+            self.position
+        ]
+    }
+    shared_column_accessors!();
+}
+
+impl LookupRow for Priority {
+    const LOOKUP: Lookup = Lookup::Priority;
+    const COLUMNS: &'static [&'static str] = &["name", "is_default", "active", "position"];
+
+    fn values(&self) -> Vec<Param> {
+        params![&self.name, self.is_default, self.active, self.position]
+    }
+    shared_column_accessors!();
+}
+
+/// Every row of the table, ordered by position.
+pub async fn all<T: LookupRow>(conn: &mut Conn) -> Result<Vec<T>> {
+    conn.query(
+        &format!(
+            "SELECT id, {} FROM {} ORDER BY position, id",
+            T::COLUMNS.join(", "),
+            T::LOOKUP.table()
+        ),
+        params![],
     )
     .await
 }
 
-/// Writes every column of the status with `s.id`.
-pub async fn update_status(conn: &mut Conn, s: &Status) -> Result<()> {
-    conn.execute(
-        "UPDATE statuses SET name = $1, is_closed = $2, is_default = $3, color = $4, position = $5 \
-         WHERE id = $6",
-        params![&s.name, s.is_closed, s.is_default, &s.color, s.position, s.id],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Inserts a type (its `id` is ignored) and returns the new id.
-pub async fn insert_type(conn: &mut Conn, t: &WpType) -> Result<i64> {
+/// Inserts a row (its `id` is ignored) and returns the new id.
+pub async fn insert<T: LookupRow>(conn: &mut Conn, row: &T) -> Result<i64> {
+    let placeholders: Vec<String> = (1..=T::COLUMNS.len()).map(|i| format!("${i}")).collect();
     conn.query_one(
-        "INSERT INTO types (name, is_milestone, is_default, color, position) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        params![&t.name, t.is_milestone, t.is_default, &t.color, t.position],
+        &format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+            T::LOOKUP.table(),
+            T::COLUMNS.join(", "),
+            placeholders.join(", ")
+        ),
+        row.values(),
     )
     .await
 }
 
-/// Writes every column of the type with `t.id`.
-pub async fn update_type(conn: &mut Conn, t: &WpType) -> Result<()> {
+/// Writes every column of the row with `row.id()`.
+pub async fn update<T: LookupRow>(conn: &mut Conn, row: &T) -> Result<()> {
+    let assignments: Vec<String> = T::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    let mut values = row.values();
+    values.push(row.id().into());
     conn.execute(
-        "UPDATE types SET name = $1, is_milestone = $2, is_default = $3, color = $4, position = $5 \
-         WHERE id = $6",
-        params![&t.name, t.is_milestone, t.is_default, &t.color, t.position, t.id],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Inserts a priority (its `id` is ignored) and returns the new id.
-pub async fn insert_priority(conn: &mut Conn, p: &Priority) -> Result<i64> {
-    conn.query_one(
-        "INSERT INTO priorities (name, is_default, active, position) \
-         VALUES ($1, $2, $3, $4) RETURNING id",
-        params![&p.name, p.is_default, p.active, p.position],
-    )
-    .await
-}
-
-/// Writes every column of the priority with `p.id`.
-pub async fn update_priority(conn: &mut Conn, p: &Priority) -> Result<()> {
-    conn.execute(
-        "UPDATE priorities SET name = $1, is_default = $2, active = $3, position = $4 WHERE id = $5",
-        params![&p.name, p.is_default, p.active, p.position, p.id],
+        &format!(
+            "UPDATE {} SET {} WHERE id = ${}",
+            T::LOOKUP.table(),
+            assignments.join(", "),
+            values.len()
+        ),
+        values,
     )
     .await?;
     Ok(())

@@ -149,6 +149,27 @@ where
     result
 }
 
+/// Runs transaction control on the calling worker without waiting for a
+/// lock: with the busy timeout at zero, a lock held by another process
+/// answers "busy" at once and the caller retries on a blocking thread
+/// (`Ok(false)`). Each hop to a blocking thread costs two thread switches,
+/// the largest cost of a short write transaction.
+pub(crate) fn try_inline_batch(slot: &mut Option<PooledConn>, sql: &str) -> Result<bool> {
+    let pooled = slot
+        .as_mut()
+        .ok_or_else(|| StorageError::Task("connection lost after an earlier failure".into()))?;
+    let timeout = pooled.pool.busy_timeout;
+    let c = pooled.connection()?;
+    c.busy_timeout(Duration::ZERO).map_err(map_err)?;
+    let result = c.execute_batch(sql);
+    c.busy_timeout(timeout).map_err(map_err)?;
+    match result.map_err(map_err) {
+        Ok(()) => Ok(true),
+        Err(StorageError::Busy) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The connection, for a statement run right here on the async worker.
 pub(crate) fn inline(slot: &mut Option<PooledConn>) -> Result<&Connection> {
     slot.as_mut()

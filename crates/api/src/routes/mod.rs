@@ -9,6 +9,7 @@ pub mod my;
 pub mod principals;
 pub mod priorities;
 pub mod projects;
+pub mod reference_tables;
 pub mod roles;
 pub mod root;
 pub mod settings;
@@ -23,6 +24,7 @@ pub mod work_packages;
 use axum::http::{Method, Uri};
 use axum::routing::{delete, get, post};
 use axum::Router;
+use steward_storage::lookups::{Priority, Status, WpType};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -98,27 +100,35 @@ pub fn api_v3() -> Router<AppState> {
         )
         .route("/roles", get(roles::list))
         .route("/roles/{id}", get(roles::show))
-        .route("/statuses", get(statuses::list).post(statuses::create))
+        .route(
+            "/statuses",
+            get(reference_tables::list::<Status>).post(reference_tables::create::<Status>),
+        )
         .route(
             "/statuses/{id}",
-            get(statuses::show)
-                .patch(statuses::update)
-                .delete(statuses::delete),
+            get(reference_tables::show::<Status>)
+                .patch(reference_tables::update::<Status>)
+                .delete(reference_tables::delete::<Status>),
         )
-        .route("/types", get(types::list).post(types::create))
+        .route(
+            "/types",
+            get(reference_tables::list::<WpType>).post(reference_tables::create::<WpType>),
+        )
         .route(
             "/types/{id}",
-            get(types::show).patch(types::update).delete(types::delete),
+            get(reference_tables::show::<WpType>)
+                .patch(reference_tables::update::<WpType>)
+                .delete(reference_tables::delete::<WpType>),
         )
         .route(
             "/priorities",
-            get(priorities::list).post(priorities::create),
+            get(reference_tables::list::<Priority>).post(reference_tables::create::<Priority>),
         )
         .route(
             "/priorities/{id}",
-            get(priorities::show)
-                .patch(priorities::update)
-                .delete(priorities::delete),
+            get(reference_tables::show::<Priority>)
+                .patch(reference_tables::update::<Priority>)
+                .delete(reference_tables::delete::<Priority>),
         )
         .route("/versions", post(versions::create))
         .route("/versions/{id}", get(versions::show))

@@ -3,15 +3,15 @@
 //! and deleting types is for administrators (a Steward extension).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use steward_services::lookups::TypeInput;
+use steward_services::lookups::{TypeFields, TypeInput};
 use steward_storage::lookups::WpType;
 
-use crate::auth::{Admin, Caller};
+use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
-use crate::hal::{ok, Collection, Hal, Link, Page};
+use crate::extract::QueryParams;
+use crate::hal::{ok, Collection, Hal, Link};
+use crate::routes::reference_tables::{collection, ReferenceResource};
 use crate::routes::shared::{nullable, reader_access};
 use crate::AppState;
 
@@ -36,51 +36,25 @@ pub struct TypeLinks {
     self_: Link,
 }
 
-pub fn represent(t: &WpType) -> TypeRepr {
-    TypeRepr {
-        kind: "Type",
-        id: t.id,
-        name: t.name.clone(),
-        color: t.color.clone(),
-        position: t.position,
-        is_default: t.is_default,
-        is_milestone: t.is_milestone,
-        links: TypeLinks {
-            self_: Link::titled(format!("/api/v3/types/{}", t.id), t.name.clone()),
-        },
+impl ReferenceResource for WpType {
+    type Repr = TypeRepr;
+    type Body = TypeBody;
+    const PATH: &'static str = "/api/v3/types";
+
+    fn represent(&self) -> TypeRepr {
+        TypeRepr {
+            kind: "Type",
+            id: self.id,
+            name: self.name.clone(),
+            color: self.color.clone(),
+            position: self.position,
+            is_default: self.is_default,
+            is_milestone: self.is_milestone,
+            links: TypeLinks {
+                self_: Link::titled(format!("{}/{}", Self::PATH, self.id), self.name.clone()),
+            },
+        }
     }
-}
-
-fn collection(
-    base: &str,
-    q: &QueryParams,
-    all: &[WpType],
-) -> Result<Collection<TypeRepr>, ApiError> {
-    let page = Page::from_query(q)?;
-    let elements = all
-        .iter()
-        .skip(page.skip() as usize)
-        .take(page.limit() as usize)
-        .map(represent)
-        .collect();
-    Ok(Collection::new(
-        "Collection",
-        base,
-        "",
-        page,
-        all.len() as i64,
-        elements,
-    ))
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    q: QueryParams,
-) -> Result<Hal<Collection<TypeRepr>>, ApiError> {
-    reader_access(&state, &caller).await?;
-    let all = state.services.list_types().await?;
-    Ok(ok(collection("/api/v3/types", &q, &all)?))
 }
 
 /// The types of a project the caller can see.
@@ -92,24 +66,9 @@ pub async fn of_project(
 ) -> Result<Hal<Collection<TypeRepr>>, ApiError> {
     let access = reader_access(&state, &caller).await?;
     let project = state.services.project(&access, &id).await?;
-    let all = state.services.list_types().await?;
+    let all = state.services.list_reference::<WpType>().await?;
     let base = format!("/api/v3/projects/{}/types", project.id);
     Ok(ok(collection(&base, &q, &all)?))
-}
-
-pub async fn show(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Hal<TypeRepr>, ApiError> {
-    reader_access(&state, &caller).await?;
-    let id = parse_id(&id)?;
-    let all = state.services.list_types().await?;
-    let t = all
-        .iter()
-        .find(|t| t.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    Ok(ok(represent(t)))
 }
 
 /// The body of create and update; absent properties stay as they are (or
@@ -129,44 +88,12 @@ impl From<TypeBody> for TypeInput {
     fn from(b: TypeBody) -> Self {
         TypeInput {
             name: b.name,
-            is_milestone: b.is_milestone,
             is_default: b.is_default,
-            color: b.color,
             position: b.position,
+            own: TypeFields {
+                is_milestone: b.is_milestone,
+                color: b.color,
+            },
         }
     }
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    admin: Admin,
-    JsonBody(body): JsonBody<TypeBody>,
-) -> Result<Hal<TypeRepr>, ApiError> {
-    let access = state.services.access(Some(&admin.user)).await?;
-    let t = state.services.create_type(&access, body.into()).await?;
-    Ok(Hal(StatusCode::CREATED, represent(&t)))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<String>,
-    JsonBody(body): JsonBody<TypeBody>,
-) -> Result<Hal<TypeRepr>, ApiError> {
-    let id = parse_id(&id)?;
-    let access = state.services.access(Some(&admin.user)).await?;
-    let t = state.services.update_type(&access, id, body.into()).await?;
-    Ok(ok(represent(&t)))
-}
-
-/// Refused (409) for the default type and for one a work package uses.
-pub async fn delete(
-    State(state): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id)?;
-    let access = state.services.access(Some(&admin.user)).await?;
-    state.services.delete_type(&access, id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -16,7 +16,8 @@ use steward_domain::user::User;
 use steward_domain::work_package::WorkPackageState;
 use steward_domain::Timestamp;
 use steward_services::authz::Access;
-use steward_services::work_packages::WorkPackageInput;
+use steward_services::work_packages::{CreatedWorkPackage, WorkPackageInput};
+use steward_services::ServiceError;
 use steward_storage::work_packages::{
     Cond, IdColumn, Query, Sort, TimeColumn, UserColumn, WorkPackageRow,
 };
@@ -1122,18 +1123,30 @@ pub fn input_from(
     Ok((input, body.lock_version, body.comment.map(TextInput::raw)))
 }
 
+/// The answer to a create: the row the service read in its transaction,
+/// shown with the caller's permissions in its project. As when reading it,
+/// a caller who may add but not view work packages there gets 404.
 async fn created(
     state: &AppState,
     access: &Access,
-    row: WorkPackageRow,
+    created: CreatedWorkPackage,
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
-    let (row, project) = state.services.work_package(access, row.wp.id).await?;
+    let CreatedWorkPackage {
+        row,
+        project,
+        no_custom_fields,
+    } = created;
+    if !access.allowed(&project, Permission::ViewWorkPackages) {
+        return Err(ServiceError::NotFound("work package").into());
+    }
     let mut one = [represent(
         &row,
         access.permissions_in(&project),
         row.is_milestone,
     )];
-    add_custom_values(state, &mut one).await?;
+    if !no_custom_fields {
+        add_custom_values(state, &mut one).await?;
+    }
     let [repr] = one;
     Ok(Hal(StatusCode::CREATED, repr))
 }
@@ -1147,7 +1160,7 @@ pub async fn create(
     let (input, _, _) = input_from(body)?;
     let row = state
         .services
-        .create_work_package(&access, &caller.user, input)
+        .create_work_package_in(&access, &caller.user, input)
         .await?;
     created(&state, &access, row).await
 }
@@ -1164,7 +1177,7 @@ pub async fn create_in_project(
     input.project_id = Some(p.id);
     let row = state
         .services
-        .create_work_package(&access, &caller.user, input)
+        .create_work_package_in(&access, &caller.user, input)
         .await?;
     created(&state, &access, row).await
 }
