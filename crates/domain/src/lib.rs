@@ -9,6 +9,7 @@ pub mod date;
 pub mod mention;
 pub mod permission;
 pub mod project;
+pub mod record;
 pub mod registry;
 pub mod time;
 pub mod user;

@@ -356,6 +356,29 @@ impl Config {
         }
     }
 
+    /// The settings the record of processing reports.
+    pub fn record_context(&self) -> steward_domain::record::RecordContext {
+        let a = self.argon2();
+        steward_domain::record::RecordContext {
+            public_url: self.public_url(),
+            database: if self.uses_sqlite() {
+                "SQLite, a file in the data directory on this machine".into()
+            } else {
+                "PostgreSQL (no TLS to the database server yet)".into()
+            },
+            password_hashing: format!(
+                "argon2id (m={} KiB, t={}, p={}), rehashed at sign-in when the parameters change",
+                a.memory_kib, a.iterations, a.parallelism
+            ),
+            max_failed_logins: self.security.max_failed_logins,
+            lockout_minutes: self.security.lockout_minutes,
+            session_idle_minutes: self.session.idle_timeout_minutes,
+            session_absolute_hours: self.session.absolute_lifetime_hours,
+            cookie_name: self.session.cookie_name.clone(),
+            cookie_secure: self.secure_cookies(),
+        }
+    }
+
     /// The effective configuration as TOML, with secrets masked.
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();

@@ -53,6 +53,9 @@ pub enum Command {
     /// Add generated data (for measuring).
     #[command(subcommand)]
     Seed(SeedCommand),
+    /// Personal data: the record of processing activities.
+    #[command(subcommand)]
+    Gdpr(GdprCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -65,6 +68,17 @@ pub struct ServeArgs {
     /// history) if the instance has no projects yet.
     #[arg(long)]
     pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GdprCommand {
+    /// Print the record of processing activities of this instance,
+    /// generated from the personal-data registry and the configuration.
+    Record {
+        /// markdown or json
+        #[arg(long, default_value = "markdown")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -138,6 +152,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::User(cmd) => user::run(&config, cmd).await,
             Command::Settings(cmd) => settings::run(&config, cmd).await,
+            Command::Gdpr(GdprCommand::Record { format }) => {
+                let record = steward_domain::record::build(&config.record_context());
+                match format.as_str() {
+                    "markdown" | "md" => print!("{}", record.to_markdown()),
+                    "json" => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&record).context("rendering the record")?
+                    ),
+                    other => {
+                        return Err(anyhow!("--format {other:?} must be markdown or json"));
+                    }
+                }
+                Ok(())
+            }
             Command::Seed(SeedCommand::Benchmark {
                 work_packages,
                 users,

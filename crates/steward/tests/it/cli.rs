@@ -1170,3 +1170,36 @@ async fn serve_generates_an_admin_password_once(backend: Backend) {
     assert_eq!(status.code(), Some(0), "{status:?}; {}", server.stderr());
 }
 both_backends!(serve_generates_an_admin_password_once);
+
+/// `gdpr record` prints the record of processing from the registry and the
+/// settings in force, as Markdown or JSON, without touching the database.
+#[test]
+fn gdpr_record_reflects_the_settings() {
+    let st = Steward::new().with("STEWARD_SESSION_IDLE_TIMEOUT_MINUTES", "33");
+    let out = st.run(&["gdpr", "record"]);
+    out.ok();
+    for table in steward_domain::registry::TABLES {
+        for (column, _) in table.personal_columns() {
+            let key = format!("`{}.{column}`", table.name);
+            assert!(out.stdout.contains(&key), "{key} missing from the record");
+        }
+    }
+    assert!(
+        out.stdout.contains("after 33 minutes without use"),
+        "{}",
+        out.stdout
+    );
+    let other = Steward::new().with("STEWARD_SESSION_IDLE_TIMEOUT_MINUTES", "90");
+    let out90 = other.run(&["gdpr", "record"]);
+    out90.ok();
+    assert_ne!(out.stdout, out90.stdout);
+
+    let json = st.run(&["gdpr", "record", "--format", "json"]);
+    json.ok();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["cookies"][0]["name"], "steward_session");
+    let bad = st.run(&["gdpr", "record", "--format", "xml"]);
+    assert_eq!(bad.code, Some(1));
+    assert!(bad.stderr.contains("--format"), "{}", bad.stderr);
+}

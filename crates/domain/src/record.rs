@@ -1,0 +1,294 @@
+//! The record of processing activities, generated from the personal-data
+//! registry and the instance's live settings: which personal data this
+//! instance holds, where, why, for how long, what erasure does to it, how it
+//! is protected, and which cookies carry it. Structured like the seeds'
+//! document: the four groups, then each category with its data items.
+
+use serde::Serialize;
+
+use crate::registry::{Category, Data, Group, TABLES};
+
+/// The settings of this instance that the record reports.
+#[derive(Clone, Debug)]
+pub struct RecordContext {
+    pub public_url: String,
+    pub database: String,
+    pub password_hashing: String,
+    pub max_failed_logins: u32,
+    pub lockout_minutes: u32,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
+    pub cookie_name: String,
+    pub cookie_secure: bool,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Record {
+    pub version: u32,
+    pub instance: String,
+    pub groups: Vec<GroupSection>,
+    pub security_measures: Vec<Measure>,
+    pub cookies: Vec<Cookie>,
+    pub recipients: Vec<Recipient>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct GroupSection {
+    pub title: &'static str,
+    pub categories: Vec<CategorySection>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct CategorySection {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub items: Vec<Item>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Item {
+    pub item: &'static str,
+    pub stored_in: String,
+    pub purpose: &'static str,
+    pub retention: &'static str,
+    pub erasure: &'static str,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Measure {
+    pub measure: &'static str,
+    pub in_force: String,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Cookie {
+    pub name: String,
+    pub purpose: &'static str,
+    pub expiry: String,
+    pub flags: String,
+}
+
+/// Who receives personal data from this instance.
+#[derive(Serialize, Debug)]
+pub struct Recipient {
+    pub integration: &'static str,
+    pub categories: &'static str,
+    pub protection: String,
+}
+
+pub const RECORD_VERSION: u32 = 1;
+
+const GROUPS: [Group; 4] = [
+    Group::MasterData,
+    Group::FunctionalAssignments,
+    Group::Logs,
+    Group::Content,
+];
+
+pub fn build(ctx: &RecordContext) -> Record {
+    let groups = GROUPS
+        .iter()
+        .map(|g| GroupSection {
+            title: g.title(),
+            categories: Category::ALL
+                .iter()
+                .filter(|c| c.group() == *g)
+                .filter_map(|c| {
+                    let items: Vec<Item> = TABLES
+                        .iter()
+                        .flat_map(|t| {
+                            t.columns.iter().filter_map(move |col| match &col.data {
+                                Data::Personal(p) if p.category == *c => Some(Item {
+                                    item: p.item,
+                                    stored_in: format!("{}.{}", t.name, col.name),
+                                    purpose: p.purpose,
+                                    retention: p.retention,
+                                    erasure: p.erasure.describe(),
+                                }),
+                                _ => None,
+                            })
+                        })
+                        .collect();
+                    (!items.is_empty()).then_some(CategorySection {
+                        code: c.code(),
+                        title: c.title(),
+                        items,
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    let https = ctx.public_url.starts_with("https://");
+    let lockout = if ctx.max_failed_logins == 0 {
+        "off".to_string()
+    } else {
+        format!(
+            "blocked for {} minutes after {} failed sign-ins in a row",
+            ctx.lockout_minutes, ctx.max_failed_logins
+        )
+    };
+    Record {
+        version: RECORD_VERSION,
+        instance: ctx.public_url.clone(),
+        groups,
+        security_measures: vec![
+            Measure {
+                measure: "Password storage",
+                in_force: ctx.password_hashing.clone(),
+            },
+            Measure {
+                measure: "Session ids and API tokens",
+                in_force: "256-bit random values; only their SHA-256 hashes are stored".into(),
+            },
+            Measure {
+                measure: "Transport encryption (TLS)",
+                in_force: if https {
+                    format!("public URL {} is https; cookies are Secure", ctx.public_url)
+                } else {
+                    format!(
+                        "public URL {} is plain http: terminate TLS in front of Steward",
+                        ctx.public_url
+                    )
+                },
+            },
+            Measure {
+                measure: "Brute-force protection",
+                in_force: lockout,
+            },
+            Measure {
+                measure: "Session lifetime",
+                in_force: format!(
+                    "ends after {} minutes without use and at most {} hours after sign-in",
+                    ctx.session_idle_minutes, ctx.session_absolute_hours
+                ),
+            },
+            Measure {
+                measure: "Cross-site request forgery",
+                in_force: "cookie-authenticated changes need the session's CSRF token".into(),
+            },
+            Measure {
+                measure: "Database",
+                in_force: ctx.database.clone(),
+            },
+        ],
+        cookies: vec![Cookie {
+            name: ctx.cookie_name.clone(),
+            purpose: "identifies the signed-in person's server-side session",
+            expiry: format!(
+                "browser session; the server ends it after {} minutes idle or {} hours",
+                ctx.session_idle_minutes, ctx.session_absolute_hours
+            ),
+            flags: if ctx.cookie_secure {
+                "Secure, HttpOnly, SameSite=Lax".into()
+            } else {
+                "HttpOnly, SameSite=Lax".into()
+            },
+        }],
+        recipients: vec![Recipient {
+            integration: "API integrations (api)",
+            categories: "all data the token's owner may see",
+            protection: if https {
+                "TLS".into()
+            } else {
+                "TLS when a proxy terminates it in front of Steward".into()
+            },
+        }],
+    }
+}
+
+impl Record {
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "# Record of processing activities\n\nInstance: {}  \nGenerated from the personal-data registry (record version {}).\n",
+            self.instance, self.version
+        ));
+        for g in &self.groups {
+            out.push_str(&format!("\n## {}\n", g.title));
+            if g.categories.is_empty() {
+                out.push_str("\nNo personal data of this group is held yet.\n");
+            }
+            for c in &g.categories {
+                out.push_str(&format!(
+                    "\n### {} ({})\n\n| Data item | Stored in | Purpose | Retention | On erasure |\n|---|---|---|---|---|\n",
+                    c.title, c.code
+                ));
+                for i in &c.items {
+                    out.push_str(&format!(
+                        "| {} | `{}` | {} | {} | {} |\n",
+                        i.item, i.stored_in, i.purpose, i.retention, i.erasure
+                    ));
+                }
+            }
+        }
+        out.push_str("\n## Security measures\n\n| Measure | In force |\n|---|---|\n");
+        for m in &self.security_measures {
+            out.push_str(&format!("| {} | {} |\n", m.measure, m.in_force));
+        }
+        out.push_str("\n## Recipients\n\n| Integration | Data | Protection |\n|---|---|---|\n");
+        for r in &self.recipients {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                r.integration, r.categories, r.protection
+            ));
+        }
+        out.push_str("\n## Cookies\n\n| Name | Purpose | Expiry | Flags |\n|---|---|---|---|\n");
+        for c in &self.cookies {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                c.name, c.purpose, c.expiry, c.flags
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> RecordContext {
+        RecordContext {
+            public_url: "https://pm.example.org".into(),
+            database: "PostgreSQL".into(),
+            password_hashing: "argon2id (m=19456 KiB, t=2, p=1)".into(),
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            session_idle_minutes: 120,
+            session_absolute_hours: 168,
+            cookie_name: "steward_session".into(),
+            cookie_secure: true,
+        }
+    }
+
+    #[test]
+    fn every_registry_entry_appears() {
+        let md = build(&ctx()).to_markdown();
+        for t in TABLES {
+            for (col, p) in t.personal_columns() {
+                assert!(
+                    md.contains(&format!("`{}.{col}`", t.name)),
+                    "{}.{col} missing",
+                    t.name
+                );
+                assert!(md.contains(p.category.code()), "{}", p.category.code());
+            }
+        }
+        assert!(md.contains("## User master data") && md.contains("## Logs"));
+    }
+
+    #[test]
+    fn settings_change_the_document() {
+        let a = build(&ctx()).to_markdown();
+        let mut other = ctx();
+        other.session_idle_minutes = 33;
+        other.cookie_secure = false;
+        other.public_url = "http://127.0.0.1:8080".into();
+        let b = build(&other).to_markdown();
+        assert_ne!(a, b);
+        assert!(b.contains("after 33 minutes without use"), "{b}");
+        assert!(b.contains("| HttpOnly, SameSite=Lax |"));
+        assert!(a.contains("Secure, HttpOnly, SameSite=Lax"));
+        assert!(b.contains("plain http"));
+    }
+}
