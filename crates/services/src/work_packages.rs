@@ -76,6 +76,31 @@ fn cache_key(sql: &str, params: &[Param]) -> String {
     format!("{sql}|{params:?}")
 }
 
+/// The project a new work package goes to: named, visible, and open to the
+/// caller's "add work packages". Shared by creation and its dry run (forms).
+async fn creation_target(
+    conn: &mut Conn,
+    access: &Access,
+    project_id: Option<ProjectId>,
+) -> Result<Project, ServiceError> {
+    let project_id = project_id.ok_or_else(|| invalid("project", "Project can't be blank."))?;
+    let project = projects::find(conn, project_id)
+        .await?
+        .filter(|p| access.can_see(p))
+        .ok_or_else(|| {
+            invalid(
+                "project",
+                "The project does not exist or you cannot see it.",
+            )
+        })?;
+    if !access.allowed(&project, Permission::AddWorkPackages) {
+        return Err(ServiceError::Forbidden(
+            "You are not allowed to add work packages to this project.".into(),
+        ));
+    }
+    Ok(project)
+}
+
 fn invalid(attribute: &'static str, message: impl Into<String>) -> ServiceError {
     ValidationError::new(attribute, message).into()
 }
@@ -275,24 +300,9 @@ impl Services {
         author: &User,
         input: WorkPackageInput,
     ) -> Result<CreatedWorkPackage, ServiceError> {
-        let project_id = input
-            .project_id
-            .ok_or_else(|| invalid("project", "Project can't be blank."))?;
         let mut tx = self.db.begin().await?;
-        let project = projects::find(&mut tx, project_id)
-            .await?
-            .filter(|p| access.can_see(p))
-            .ok_or_else(|| {
-                invalid(
-                    "project",
-                    "The project does not exist or you cannot see it.",
-                )
-            })?;
-        if !access.allowed(&project, Permission::AddWorkPackages) {
-            return Err(ServiceError::Forbidden(
-                "You are not allowed to add work packages to this project.".into(),
-            ));
-        }
+        let project = creation_target(&mut tx, access, input.project_id).await?;
+        let project_id = project.id;
         // Read once here and handed to `apply`: inside the write transaction
         // every statement holds SQLite's single write lock.
         let mut lookups = Lookups::default();
@@ -876,23 +886,9 @@ impl Services {
         let result: Result<(), ServiceError> = async {
             match id {
                 None => {
-                    let project_id = input
-                        .project_id
-                        .ok_or_else(|| invalid("project", "Project can't be blank."))?;
-                    let project = projects::find(&mut tx, project_id)
+                    let project_id = creation_target(&mut tx, access, input.project_id)
                         .await?
-                        .filter(|p| access.can_see(p))
-                        .ok_or_else(|| {
-                            invalid(
-                                "project",
-                                "The project does not exist or you cannot see it.",
-                            )
-                        })?;
-                    if !access.allowed(&project, Permission::AddWorkPackages) {
-                        return Err(ServiceError::Forbidden(
-                            "You are not allowed to add work packages to this project.".into(),
-                        ));
-                    }
+                        .id;
                     let mut lookups = Lookups::default();
                     let base = new_state(&mut tx, &mut lookups, project_id, user.id).await?;
                     self.apply(&mut tx, &mut lookups, access, None, &base, &input)
