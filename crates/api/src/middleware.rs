@@ -77,7 +77,10 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id);
-    let mut res = match AssertUnwindSafe(next.run(req).instrument(span))
+    // The id rides along in a task-local so that audit entries written
+    // deep inside a use case carry it.
+    let serve = steward_services::audit::REQUEST_ID.scope(id.clone(), next.run(req));
+    let mut res = match AssertUnwindSafe(serve.instrument(span))
         .catch_unwind()
         .await
     {

@@ -70,6 +70,7 @@ categories! {
     Lg01 => "lg-01", Logs, "Request log";
     Lg02 => "lg-02", Logs, "Security events";
     Lg03 => "lg-03", Logs, "Audit trail of access to personal data";
+    Lg04 => "lg-04", Logs, "Data-subject requests (exports, erasures)";
 }
 
 /// What erasing a person does to a column that holds their data.
@@ -196,6 +197,13 @@ const CONTENT_LIFETIME: &str =
     "as long as the content exists; references to an erased person point to the \"Deleted user\"";
 const ATTEMPT_LIFETIME: &str =
     "as configured for security events (security.login_attempt_retention_days)";
+const AUDIT_LIFETIME: &str =
+    "as configured for the audit trail (audit.security_retention_days, audit.access_retention_days)";
+const EXPORT_LIFETIME: &str =
+    "until the archive expires (gdpr.export_expiry_hours), then the request is marked expired; deleted with either person";
+const CERTIFICATE_LIFETIME: &str = "kept for the controller as proof of erasure";
+const REDACTION_LIFETIME: &str =
+    "the search terms only while an entry of the queue is open; the entries as proof of the redaction";
 
 /// Every table Steward creates, every column in it.
 pub static TABLES: &[Table] = &[
@@ -477,6 +485,100 @@ pub static TABLES: &[Table] = &[
             none("source_type"),
             none("source_id"),
             pd("user_id", Cc01, UserRef, DeletedUser, "Person mentioned in a comment or text", "Notifies and finds mentioned people", CONTENT_LIFETIME),
+            none("created_at"),
+        ],
+    },
+    Table {
+        name: "jobs",
+        description: "Background jobs; payloads hold ids of other records, never personal data.",
+        columns: &[
+            none("id"),
+            none("kind"),
+            none("payload"),
+            none("status"),
+            none("run_at"),
+            none("attempts"),
+            none("max_attempts"),
+            none("locked_by"),
+            none("locked_until"),
+            none("last_error"),
+            none("created_at"),
+            none("updated_at"),
+            none("finished_at"),
+        ],
+    },
+    Table {
+        name: "job_schedules",
+        description: "Recurring jobs and when each runs next.",
+        columns: &[none("name"), none("next_run_at"), none("last_run_at")],
+    },
+    Table {
+        name: "audit_events",
+        description: "Security events and the audit trail of access to personal data.",
+        columns: &[
+            none("id"),
+            none("created_at"),
+            none("category"),
+            none("event"),
+            pd("actor_id", Lg03, UserRef, DeletedUser, "Who did it (sign-in, change, access to someone's data)", "Security review and accountability", AUDIT_LIFETIME),
+            pd("target_user_id", Lg03, UserRef, DeletedUser, "Whose data or account it concerned", "Lets people see who accessed their data", AUDIT_LIFETIME),
+            none("request_id"),
+            none("details"),
+        ],
+    },
+    Table {
+        name: "gdpr_exports",
+        description: "Per-person data exports and their archives.",
+        columns: &[
+            none("id"),
+            pd("subject_user_id", Lg04, UserRef, DeleteRow, "Person whose data was exported", "Answers access and portability requests", EXPORT_LIFETIME),
+            pd("requested_by", Lg04, UserRef, DeleteRow, "Who asked for the export", "Only the requester may download the archive", EXPORT_LIFETIME),
+            none("status"),
+            none("job_id"),
+            none("file_name"),
+            none("size_bytes"),
+            none("sha256"),
+            none("error"),
+            pd("created_at", Lg04, Attribute, DeleteRow, "Time of the request", "Answers access and portability requests", EXPORT_LIFETIME),
+            none("completed_at"),
+            none("expires_at"),
+        ],
+    },
+    Table {
+        name: "erasure_certificates",
+        description: "Proof of each erasure: a salted hash of the erased id, counts and the residue scan.",
+        columns: &[
+            none("id"),
+            none("subject_hash"),
+            none("salt"),
+            pd("requested_by", Lg04, UserRef, DeletedUser, "Administrator who asked for an erasure", "Accountability for erasures", CERTIFICATE_LIFETIME),
+            none("requested_at"),
+            none("completed_at"),
+            none("document"),
+        ],
+    },
+    Table {
+        name: "redaction_subjects",
+        description: "What to look for in free text after an erasure, while the controller reviews it.",
+        columns: &[
+            none("id"),
+            none("certificate_id"),
+            pd("terms", Lg04, FreeText, Blank, "Names, username and email of an erased person", "Finds them in free text for redaction", REDACTION_LIFETIME),
+            none("created_at"),
+        ],
+    },
+    Table {
+        name: "redaction_entries",
+        description: "The redaction queue: free text that names an erased person, and what the controller did.",
+        columns: &[
+            none("id"),
+            none("subject_id"),
+            none("table_name"),
+            none("column_name"),
+            none("row_id"),
+            none("status"),
+            pd("resolved_by", Lg04, UserRef, DeletedUser, "Who redacted or dismissed an entry", "Accountability for redactions", REDACTION_LIFETIME),
+            none("resolved_at"),
             none("created_at"),
         ],
     },

@@ -4,6 +4,7 @@
 //! SQL lives in `steward_storage`; this crate puts them together.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod custom_fields;

@@ -9,6 +9,7 @@
 //! See docs/adr/0001-database-layer.md.
 
 pub mod api_tokens;
+pub mod audit_events;
 pub mod custom_fields;
 mod db;
 pub mod groups;

@@ -24,6 +24,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "projects_work_packages",
         sql: include_str!("../migrations/0002_projects_work_packages.sql"),
     },
+    Migration {
+        version: 3,
+        name: "jobs_audit_gdpr",
+        sql: include_str!("../migrations/0003_jobs_audit_gdpr.sql"),
+    },
 ];
 
 /// The SQL of a migration for one engine.
