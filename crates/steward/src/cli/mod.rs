@@ -1,8 +1,9 @@
 //! The command line: `steward serve | migrate | user ... | settings ... |
-//! config check`.
+//! gdpr ... | seed ... | config check`.
 //! Every failure ends with a non-zero exit code and one line on stderr that
 //! names the problem.
 
+mod gdpr;
 mod settings;
 mod user;
 
@@ -53,9 +54,9 @@ pub enum Command {
     /// Add generated data (for measuring).
     #[command(subcommand)]
     Seed(SeedCommand),
-    /// Personal data: the record of processing activities.
+    /// Personal data: record of processing, export, erasure, residue scan.
     #[command(subcommand)]
-    Gdpr(GdprCommand),
+    Gdpr(gdpr::GdprCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,17 +69,6 @@ pub struct ServeArgs {
     /// history) if the instance has no projects yet.
     #[arg(long)]
     pub demo: bool,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum GdprCommand {
-    /// Print the record of processing activities of this instance,
-    /// generated from the personal-data registry and the configuration.
-    Record {
-        /// markdown or json
-        #[arg(long, default_value = "markdown")]
-        format: String,
-    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,20 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::User(cmd) => user::run(&config, cmd).await,
             Command::Settings(cmd) => settings::run(&config, cmd).await,
-            Command::Gdpr(GdprCommand::Record { format }) => {
-                let record = steward_domain::record::build(&config.record_context());
-                match format.as_str() {
-                    "markdown" | "md" => print!("{}", record.to_markdown()),
-                    "json" => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&record).context("rendering the record")?
-                    ),
-                    other => {
-                        return Err(anyhow!("--format {other:?} must be markdown or json"));
-                    }
-                }
-                Ok(())
-            }
+            Command::Gdpr(cmd) => gdpr::run(&config, cmd).await,
             Command::Seed(SeedCommand::Benchmark {
                 work_packages,
                 users,
