@@ -2,8 +2,10 @@
 # Load benchmark: builds the release binary, starts `steward serve` on each
 # database engine in turn, seeds a project with work packages and members,
 # drives the API with wrk and prints requests per second, latency
-# percentiles, error counts and the server's peak memory. It measures; it
-# does not pass or fail.
+# percentiles, error counts and the server's peak memory, and the time to
+# export the personal data of the heavy user bench1 (`steward gdpr export`),
+# and finally erase bench1 (`steward gdpr erase`).
+# It measures; it does not pass or fail.
 #
 # Usage: bench/run.sh
 #
@@ -311,6 +313,51 @@ run_endpoints() {
         "{\"subject\":\"Created under load\",\"_links\":{\"project\":{\"href\":\"/api/v3/projects/$project_id\"}}}"
 }
 
+# The per-person export of the heavy user bench1 (author of the first
+# $heavy_author work packages, with their journals): `steward gdpr export`,
+# run three times; prints the time the export itself took (as the command
+# reports it) and the wall time of the whole command (process start,
+# database connection and migration check included).
+export_results=()
+measure_export() {
+    local i file log took wall t0 size
+    for i in 1 2 3; do
+        file="$scratch/export-$engine-$i.tar.gz"
+        log="$out/export-$engine-$i.txt"
+        t0="$(date +%s.%N)"
+        steward gdpr export bench1 --output "$file" >"$log" 2>&1 ||
+            die "exporting bench1 failed: $(tail -n 1 "$log")"
+        wall="$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.3f", t1 - t0 }')"
+        took="$(awk '$1 == "took:" { print $2 }' "$log")"
+        size="$(awk '$1 == "size:" { print $2 }' "$log")"
+        printf '%-8s export bench1 run %s: %s s (command %s s), archive %s bytes\n' \
+            "$engine" "$i" "$took" "$wall" "$size"
+        export_results+=("$engine|$i|$took|$wall|$size")
+        rm -f "$file"
+    done
+}
+
+# The erasure of bench1 (`steward gdpr erase bench1 --yes`): everything in
+# one transaction with the residue scan inside it, the request log scrubbed
+# before it. Prints the time the certificate records (request to commit),
+# the wall time of the command, the rows scrubbed and the scan result.
+# Run last: it changes the data set.
+erase_results=()
+measure_erase() {
+    local log wall t0 took rows clean
+    log="$out/erase-$engine.json"
+    t0="$(date +%s.%N)"
+    steward gdpr erase bench1 --yes --format json >"$log" 2>"$out/erase-$engine.err" ||
+        die "erasing bench1 failed: $(tail -n 1 "$out/erase-$engine.err")"
+    wall="$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.3f", t1 - t0 }')"
+    took="$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.3f" % (d["duration_ms"] / 1000))' "$log")"
+    rows="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rows_scrubbed"])' "$log")"
+    clean="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["scan"]["clean"])' "$log")"
+    printf '%-8s erase bench1: %s s (command %s s), %s rows scrubbed, scan clean: %s\n' \
+        "$engine" "$took" "$wall" "$rows" "$clean"
+    erase_results+=("$engine|$took|$wall|$rows|$clean")
+}
+
 # --- main --------------------------------------------------------------------
 
 ensure_tools
@@ -330,8 +377,12 @@ for engine in $engines; do
     say "$engine: starting the server on $base_url"
     start_server "$engine"
     seed
+    say "$engine: exporting the personal data of bench1 ($heavy_author work packages authored)"
+    measure_export
     say "$engine: wrk -t$threads -c$connections -d$duration"
     run_endpoints
+    say "$engine: erasing bench1"
+    measure_erase
     stop_server
 done
 
@@ -343,4 +394,18 @@ for r in "${results[@]}"; do
     IFS='|' read -r -a f <<<"$r"
     # shellcheck disable=SC2059
     printf "$row" "${f[@]}"
+done
+
+say "per-person export of bench1 (steward gdpr export; seconds)"
+printf '%-9s %4s %10s %12s %14s\n' engine run export command "archive bytes"
+for r in "${export_results[@]}"; do
+    IFS='|' read -r -a f <<<"$r"
+    printf '%-9s %4s %10s %12s %14s\n' "${f[@]}"
+done
+
+say "erasure of bench1 (steward gdpr erase --yes; seconds)"
+printf '%-9s %10s %12s %14s %11s\n' engine erase command "rows scrubbed" "scan clean"
+for r in "${erase_results[@]}"; do
+    IFS='|' read -r -a f <<<"$r"
+    printf '%-9s %10s %12s %14s %11s\n' "${f[@]}"
 done

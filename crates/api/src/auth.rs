@@ -53,6 +53,10 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         let caller = authenticate(parts, state).await?;
+        if let Caller::User { user, .. } = &caller {
+            // For audit entries and the request log's line.
+            steward_services::audit::set_current_actor(user.id);
+        }
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

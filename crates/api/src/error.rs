@@ -44,6 +44,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The resource existed and is gone for good (an expired export archive).
+    #[error("{0}")]
+    Gone(String),
     /// Logged in full, shown to the client as a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -66,6 +69,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +88,7 @@ impl ApiError {
             ApiError::Conflict(_) => "Conflict",
             ApiError::UnsupportedMediaType(_) => "TypeNotSupported",
             ApiError::Unavailable(_) => "ServiceUnavailable",
+            ApiError::Gone(_) => "Gone",
             ApiError::Internal(_) => "InternalServerError",
         }
     }
@@ -130,7 +135,8 @@ impl IntoResponse for ApiError {
             | ApiError::Conflict(m)
             | ApiError::PayloadTooLarge(m)
             | ApiError::UnsupportedMediaType(m)
-            | ApiError::Unavailable(m) => m,
+            | ApiError::Unavailable(m)
+            | ApiError::Gone(m) => m,
             ApiError::PropertyConstraintViolation { message, .. } => message,
         };
         let embedded = match &self {

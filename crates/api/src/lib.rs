@@ -9,6 +9,7 @@ pub mod hal;
 pub mod markdown;
 pub mod middleware;
 pub mod openapi;
+pub mod request_log;
 mod routes;
 
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct HttpConfig {
     pub cookie_name: String,
     /// Mark cookies `Secure` (the public URL is https, or configured so).
     pub secure_cookies: bool,
+    /// This instance's settings as the record of processing reports them.
+    pub record_context: Option<steward_domain::record::RecordContext>,
 }
 
 impl Default for HttpConfig {
@@ -37,6 +40,7 @@ impl Default for HttpConfig {
             max_body_bytes: 1024 * 1024,
             cookie_name: "steward_session".into(),
             secure_cookies: false,
+            record_context: None,
         }
     }
 }
@@ -55,7 +59,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v3", routes::api_v3())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::request_context,
+        ))
         .with_state(state)
 }
 

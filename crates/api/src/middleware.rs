@@ -2,9 +2,10 @@
 //! a request id, a panic guard and one log line per request.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,6 +13,7 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::error::ApiError;
+use crate::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -65,8 +67,14 @@ fn new_request_id() -> String {
 /// Gives every request an id (a sane incoming `X-Request-Id` is kept),
 /// turns a panic into a 500 in the API's error format, and logs one line
 /// per request: method, path (never the query, which may carry secrets),
-/// status and duration.
-pub async fn request_context(mut req: Request, next: Next) -> Response {
+/// status and duration. It also sets up the slot in which authentication
+/// records the caller, and writes the request log's line (see
+/// [`crate::request_log`]).
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -77,22 +85,35 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id);
-    // The id rides along in a task-local so that audit entries written
-    // deep inside a use case carry it.
-    let serve = steward_services::audit::REQUEST_ID.scope(id.clone(), next.run(req));
-    let mut res = match AssertUnwindSafe(serve.instrument(span))
+    let logged = crate::request_log::Pending::start(&state, &req);
+    let actor = Arc::new(steward_services::audit::ActorSlot::default());
+    let serve = async {
+        let (req, body) = match crate::request_log::take_body(&state, req).await {
+            Ok(read) => read,
+            Err(e) => return (e.into_response(), None),
+        };
+        (next.run(req).await, body)
+    };
+    // The id and the caller ride along in task-locals so that audit entries
+    // written deep inside a use case carry them.
+    let serve = steward_services::audit::REQUEST_ID.scope(
+        id.clone(),
+        steward_services::audit::ACTOR.scope(actor.clone(), serve),
+    );
+    let (mut res, body) = match AssertUnwindSafe(serve.instrument(span))
         .catch_unwind()
         .await
     {
-        Ok(res) => res,
+        Ok(served) => served,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            ApiError::Internal(format!("panic while serving {method} {path}: {what}"))
-                .into_response()
+            let res = ApiError::Internal(format!("panic while serving {method} {path}: {what}"))
+                .into_response();
+            (res, None)
         }
     };
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -104,6 +125,9 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         tracing::error!(request_id = %id, %method, %path, status, micros, "request failed");
     } else {
         tracing::debug!(request_id = %id, %method, %path, status, micros, "request");
+    }
+    if let Some(logged) = logged {
+        logged.finish(&state, id, actor.get(), &method, path, body, status, micros);
     }
     res
 }

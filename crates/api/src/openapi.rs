@@ -97,6 +97,8 @@ pub enum Returns {
     Page(&'static str, &'static str),
     /// A whole collection, not paginated: the schema of its elements.
     All(&'static str),
+    /// A document that is not JSON (text, an archive): its media type.
+    Text(&'static str),
 }
 
 /// One operation: a method on a path.
@@ -130,6 +132,7 @@ impl Operation {
             Returns::One(schema) => Some(schema),
             Returns::Page(kind, _) => Some(kind),
             Returns::All(_) => Some("Collection"),
+            Returns::Text(_) => None,
         }
     }
 }
@@ -272,6 +275,24 @@ const GROUP_QUERY: &[Param] = &[
         "A JSON array of `[attribute, \"asc\"|\"desc\"]` pairs: `id`, `createdAt`, `updatedAt`.",
     ),
 ];
+const AUDIT_QUERY: &[Param] = &[
+    OFFSET,
+    PAGE_SIZE,
+    param(
+        "filters",
+        ParamType::Text,
+        "A JSON array of filters: `category` (`=`, `!`: `security`, `access`); `event` (`=`, \
+         `!`: names such as `login.failed`, `personal_data.viewed`); `actor` and `targetUser` \
+         (`=` user ids or `me`, `*` anyone, `!*` nobody); `createdAt` (`<>d` between two dates \
+         or timestamps, either may be empty; `=d` one day; `>t-`/`<t-` more/less than n days \
+         ago; `t` today); `requestId` (`=`).",
+    ),
+    param(
+        "sortBy",
+        ParamType::Text,
+        "`[[\"createdAt\", \"asc\"|\"desc\"]]` (or `id`). Default: newest first.",
+    ),
+];
 const CUSTOM_FIELD_QUERY: &[Param] = &[
     OFFSET,
     PAGE_SIZE,
@@ -279,6 +300,22 @@ const CUSTOM_FIELD_QUERY: &[Param] = &[
         "kind",
         ParamType::Text,
         "Only the fields of this kind: `WorkPackageCustomField` or `UserCustomField`.",
+    ),
+];
+const JOB_QUERY: &[Param] = &[
+    OFFSET,
+    PAGE_SIZE,
+    param(
+        "filters",
+        ParamType::Text,
+        "A JSON array of filters: `status` (`=`, `!`: queued, running, done, failed), `kind` \
+         (`=`, `!`: job kinds such as `retention.sessions`).",
+    ),
+    param(
+        "sortBy",
+        ParamType::Text,
+        "A JSON array of `[attribute, \"asc\"|\"desc\"]` pairs: `id`, `runAt`, `createdAt`, \
+         `updatedAt`. Default: newest first.",
     ),
 ];
 
@@ -387,10 +424,13 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Change a user account",
         description: "Only the properties given change. `status` cannot be changed here: \
                       lock and unlock with `/api/v3/users/{id}/lock`. Taking the last \
-                      active administrator's rights is refused with 409.",
+                      active administrator's rights is refused with 409. Administrators \
+                      change anyone's account; people change their own (`me` or their id) \
+                      name, email, language and time zone (rectification), and get 403 for \
+                      other properties; to anyone else the account does not exist (404).",
         tag: "Users",
-        auth: Auth::Admin,
-        path_params: ID,
+        auth: Auth::SignedIn,
+        path_params: USER_REF,
         query: &[],
         body: Some("UserWrite"),
         status: 200,
@@ -1407,6 +1447,324 @@ pub static OPERATIONS: &[Operation] = &[
         returns: Returns::Nothing,
         errors: &[401, 403, 404],
     },
+    // ------------------------------------------------------------ GDPR
+    Operation {
+        method: Method::Delete,
+        path: "/api/v3/users/{id}",
+        id: "delete_user",
+        summary: "Delete (erase) a user",
+        description: "As in OpenProject, answers 202. The erasure is complete when the answer comes: \
+            sessions and tokens end, personal data is deleted, contributions point to the \
+            \"Deleted user\", and a residue scan must come out clean or nothing changes. \
+            Administrators may delete others unless `usersDeletableByAdmins` is off (the \
+            `Location` header then names the certificate); people may delete their own \
+            account when `usersDeletableBySelf` is on.",
+        tag: "GDPR",
+        auth: Auth::SignedIn,
+        path_params: USER_REF,
+        query: &[],
+        body: None,
+        status: 202,
+        returns: Returns::Nothing,
+        errors: &[400, 401, 403, 404, 409],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/users/{id}/erasure_preview",
+        id: "preview_user_erasure",
+        summary: "What erasing a user would change",
+        description: "Row counts per table and column, and what erasure does to each. For \
+            administrators, and for the person themself when self-deletion is allowed.",
+        tag: "GDPR",
+        auth: Auth::SignedIn,
+        path_params: USER_REF,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("ErasurePreview"),
+        errors: &[400, 401, 403, 404, 409],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/gdpr/record",
+        id: "view_record_of_processing",
+        summary: "The record of processing activities of this instance",
+        description: "Generated from the personal-data registry and the live configuration. \
+            `?format=markdown` answers the same as text/markdown.",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: &[],
+        query: &[param("format", ParamType::Text, "`json` (default) or `markdown`.")],
+        body: None,
+        status: 200,
+        returns: Returns::One("RecordOfProcessing"),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: Method::Post,
+        path: "/api/v3/gdpr/erasures",
+        id: "erase_user",
+        summary: "Erase a person and get the erasure certificate",
+        description: "Body: `{\"user\": id or login}` or `_links.user`. 201 with the new \
+            certificate; 200 with the earlier one when the person was erased before.",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: &[],
+        query: &[],
+        body: Some("ErasureWrite"),
+        status: 201,
+        returns: Returns::One("ErasureCertificate"),
+        errors: &[400, 401, 403, 404, 409, 413, 415, 422],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/gdpr/erasures",
+        id: "list_erasure_certificates",
+        summary: "Erasure certificates, newest first",
+        description: "",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: &[],
+        query: PAGE,
+        body: None,
+        status: 200,
+        returns: Returns::Page("Collection", "ErasureCertificateSummary"),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/gdpr/erasures/{id}",
+        id: "view_erasure_certificate",
+        summary: "One erasure certificate",
+        description: "",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("ErasureCertificate"),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/gdpr/erasures/{id}/text",
+        id: "view_erasure_certificate_text",
+        summary: "One erasure certificate as readable text",
+        description: "",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::Text("text/plain; charset=utf-8"),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: Method::Post,
+        path: "/api/v3/gdpr/scans",
+        id: "residue_scan",
+        summary: "Search every table, column and cache for a person's identifiers",
+        description: "Body: `{\"user\": id or login}` for an existing person, or the \
+            identifiers of someone erased before (`id`, `login`, `email`, `firstName`, \
+            `lastName`). Each hit names table, column and row; `clean` is true when no \
+            structured place holds them (free text goes to the redaction queue).",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: &[],
+        query: &[],
+        body: Some("ScanWrite"),
+        status: 200,
+        returns: Returns::One("ResidueScan"),
+        errors: &[400, 401, 403, 404, 413, 415, 422],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/gdpr/redactions",
+        id: "list_redactions",
+        summary: "The redaction queue: free text naming erased people",
+        description: "",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: &[],
+        query: &[
+            OFFSET,
+            PAGE_SIZE,
+            param("status", ParamType::Text, "`open` (default), `redacted`, `dismissed` or `all`."),
+        ],
+        body: None,
+        status: 200,
+        returns: Returns::Page("Collection", "RedactionEntry"),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/gdpr/redactions/{id}",
+        id: "view_redaction",
+        summary: "One entry of the redaction queue, with the text around each occurrence",
+        description: "",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("RedactionEntry"),
+        errors: &[400, 401, 403, 404],
+    },
+    Operation {
+        method: Method::Post,
+        path: "/api/v3/gdpr/redactions/{id}/redact",
+        id: "redact",
+        summary: "Replace the erased person's names, login and email in this text",
+        description: "A work package's own text gets a new journal version; older wordings in \
+            the history are rewritten in place. 409 when the entry is not open.",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("RedactionEntry"),
+        errors: &[400, 401, 403, 404, 409],
+    },
+    Operation {
+        method: Method::Post,
+        path: "/api/v3/gdpr/redactions/{id}/dismiss",
+        id: "dismiss_redaction",
+        summary: "Leave this text as it is (it does not name the erased person)",
+        description: "409 when the entry is not open.",
+        tag: "GDPR",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("RedactionEntry"),
+        errors: &[400, 401, 403, 404, 409],
+    },
+    // ------------------------------------------------------------ personal-data exports
+    Operation {
+        method: Method::Post,
+        path: "/api/v3/users/{id}/exports",
+        id: "request_personal_data_export",
+        summary: "Ask for an export of everything Steward holds about a person",
+        description: "GDPR Art. 15 and 20. For the person themself (`me` works) and for \
+            administrators; anyone else gets 403 for a person they can see and 404 for one \
+            they cannot. No body is needed. 202 with the export, `queued`: a background job \
+            builds the archive (`personal-data.json`, `README.txt`, `files/`; the format is \
+            in docs/gdpr-export-format.md). Poll the export until it is `ready`, then follow \
+            its `download` link. The request is recorded in the audit trail.",
+        tag: "GDPR",
+        auth: Auth::SignedIn,
+        path_params: USER_REF,
+        query: &[],
+        body: None,
+        status: 202,
+        returns: Returns::One("PersonalDataExport"),
+        errors: &[401, 403, 404],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/users/{id}/exports",
+        id: "list_personal_data_exports",
+        summary: "The exports of a person's data that the caller asked for, newest first",
+        description: "The same rule as for asking applies. Other people's requests are not \
+            listed.",
+        tag: "GDPR",
+        auth: Auth::SignedIn,
+        path_params: USER_REF,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::All("PersonalDataExport"),
+        errors: &[401, 403, 404],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/exports/{id}",
+        id: "view_personal_data_export",
+        summary: "One export: its status, size, checksum and when its archive expires",
+        description: "Only for the person who asked for it; to anyone else it does not exist \
+            (404).",
+        tag: "GDPR",
+        auth: Auth::SignedIn,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("PersonalDataExport"),
+        errors: &[401, 404],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/exports/{id}/archive",
+        id: "download_personal_data_export",
+        summary: "Download the archive of a ready export",
+        description: "A `.tar.gz` with `Content-Disposition: attachment`, `Cache-Control: \
+            no-store` and the archive's SHA-256 in `X-Content-SHA256`. Only for the person who \
+            asked for the export (404 for anyone else); 409 while it is not ready or when it \
+            failed; 410 once it has expired (`gdpr.export_expiry_hours` after it was ready) \
+            and was deleted. Each download is recorded in the audit trail.",
+        tag: "GDPR",
+        auth: Auth::SignedIn,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::Text("application/gzip"),
+        errors: &[401, 404, 409, 410],
+    },
+    // ------------------------------------------------------------ jobs
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/jobs",
+        id: "list_jobs",
+        summary: "List the background jobs",
+        description: "Queued, running, done and failed jobs, newest first. Failed jobs carry \
+                      their last error and a `retry` link.",
+        tag: "Jobs",
+        auth: Auth::Admin,
+        path_params: &[],
+        query: JOB_QUERY,
+        body: None,
+        status: 200,
+        returns: Returns::Page("Collection", "Job"),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/jobs/{id}",
+        id: "view_job",
+        summary: "View a background job",
+        description: "",
+        tag: "Jobs",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("Job"),
+        errors: &[401, 403, 404],
+    },
+    Operation {
+        method: Method::Post,
+        path: "/api/v3/jobs/{id}/retry",
+        id: "retry_job",
+        summary: "Queue a failed job again",
+        description: "The job gets a fresh set of attempts and is due at once; its last error \
+                      stays until the next attempt. Only failed jobs can be retried: 409 for \
+                      any other.",
+        tag: "Jobs",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("Job"),
+        errors: &[401, 403, 404, 409],
+    },
     // ------------------------------------------------------------ settings
     Operation {
         method: Method::Get,
@@ -1529,6 +1887,42 @@ pub static OPERATIONS: &[Operation] = &[
         returns: Returns::One("CustomOption"),
         errors: &[401, 404],
     },
+    // ------------------------------------------------------------ audit trail
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/audit_events",
+        id: "list_audit_events",
+        summary: "List the audit trail: security events and access to personal data",
+        description: "Newest first. Security events: sign-ins (succeeded, failed, \
+                      lockouts), sign-outs, password changes, API tokens, sessions, \
+                      memberships, group members, administrator rights, locks and settings. \
+                      Access events: an administrator viewing, editing, exporting or \
+                      erasing another person's data. `details` holds ids and field names, \
+                      never personal values.",
+        tag: "Audit",
+        auth: Auth::Admin,
+        path_params: &[],
+        query: AUDIT_QUERY,
+        body: None,
+        status: 200,
+        returns: Returns::Page("Collection", "AuditEvent"),
+        errors: &[400, 401, 403],
+    },
+    Operation {
+        method: Method::Get,
+        path: "/api/v3/audit_events/{id}",
+        id: "view_audit_event",
+        summary: "View one entry of the audit trail",
+        description: "",
+        tag: "Audit",
+        auth: Auth::Admin,
+        path_params: ID,
+        query: &[],
+        body: None,
+        status: 200,
+        returns: Returns::One("AuditEvent"),
+        errors: &[401, 403, 404],
+    },
 ];
 
 /// The tags in the order the document lists them, with a line on each.
@@ -1558,6 +1952,19 @@ const TAGS: &[(&str, &str)] = &[
     ("Principals", "Users and groups, for pickers."),
     ("Groups", "Groups of users."),
     ("Settings", "Instance settings (a Steward extension)."),
+    (
+        "Audit",
+        "The audit trail of security events and of access to personal data, for \
+         administrators (a Steward extension).",
+    ),
+    (
+        "Jobs",
+        "The background job queue, for administrators (a Steward extension).",
+    ),
+    (
+        "GDPR",
+        "The data controller's tools: erasure, certificates, residue scan, redaction queue, record of processing (a Steward extension).",
+    ),
     (
         "Custom Fields",
         "Custom fields of work packages and users, and their options.",
@@ -1752,6 +2159,7 @@ fn success_schema(returns: Returns) -> Option<Value> {
         Returns::One(name) => Some(schema_ref(name)),
         Returns::Page(kind, element) => Some(page_schema(kind, element)),
         Returns::All(element) => Some(whole_schema(element)),
+        Returns::Text(_) => Some(json!({"type": "string"})),
     }
 }
 
@@ -1762,6 +2170,7 @@ fn error_response_name(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "NotFound",
         409 => "Conflict",
+        410 => "Gone",
         413 => "PayloadTooLarge",
         415 => "UnsupportedMediaType",
         422 => "InvalidProperties",
@@ -1827,18 +2236,22 @@ fn operation_object(op: &Operation) -> OperationObject {
         }
     });
     let mut responses = BTreeMap::new();
-    let content_type = if op.path == "/api/v3/openapi.json" {
-        "application/json"
-    } else {
-        "application/hal+json"
+    let content_type = match op.returns {
+        Returns::Text(media) => media,
+        _ if op.path == "/api/v3/openapi.json" => "application/json",
+        _ => "application/hal+json",
     };
     let success_description = match op.returns {
         Returns::Nothing if op.status == 202 => "Accepted and done; no body.".to_string(),
+        Returns::One(name) if op.status == 202 => {
+            format!("Accepted: the {name}, which is completed in the background.")
+        }
         Returns::Nothing => "Done; no body.".to_string(),
         Returns::One(name) if op.status == 201 => format!("Created: the new {name}."),
         Returns::One(name) => format!("The {name}."),
         Returns::Page(kind, element) => format!("A page of a {kind} of {element} elements."),
         Returns::All(element) => format!("Every {element}, in one Collection."),
+        Returns::Text(media) => format!("A {media} document."),
     };
     let headers = (op.id == "sign_in").then(|| {
         [(
@@ -1931,6 +2344,11 @@ fn error_responses() -> BTreeMap<&'static str, ResponseObject> {
             "Conflict",
             "The change conflicts with the current state (UpdateConflict: a stale \
              lockVersion; Conflict).",
+        ),
+        (
+            "Gone",
+            "The resource existed and is gone for good (Gone): an export archive past its \
+             expiry.",
         ),
         (
             "PayloadTooLarge",
@@ -2503,6 +2921,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
     s.insert("WorkPackageForm", work_package_form_schema());
     s.insert("Activity", activity_schema());
     s.insert("Membership", membership_schema());
+    s.insert("AuditEvent", audit_event_schema());
     s.insert(
         "Role",
         object(
@@ -2717,13 +3136,398 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                     "anonymousAccessPublicProjects",
                     described(boolean(), "Anonymous visitors may read public projects."),
                 ),
+                (
+                    "usersDeletableByAdmins",
+                    described(
+                        boolean(),
+                        "Administrators may delete (erase) users. On by default.",
+                    ),
+                ),
+                (
+                    "usersDeletableBySelf",
+                    described(
+                        boolean(),
+                        "People may delete their own account. Off by default.",
+                    ),
+                ),
                 ("_links", links(&["self", "updateImmediately"], &[])),
             ],
-            &["_type", "anonymousAccessPublicProjects", "_links"],
+            &[
+                "_type",
+                "anonymousAccessPublicProjects",
+                "usersDeletableByAdmins",
+                "usersDeletableBySelf",
+                "_links",
+            ],
         ),
     );
+    s.insert("Job", job_schema());
+    s.insert("PersonalDataExport", export_schema());
     request_schemas(&mut s);
+    gdpr_schemas(&mut s);
     s
+}
+
+fn gdpr_schemas(s: &mut BTreeMap<&'static str, Value>) {
+    let scrubbed = object(
+        &[
+            ("table", string()),
+            ("column", string()),
+            ("action", string()),
+            ("rows", integer()),
+        ],
+        &["table", "column", "action", "rows"],
+    );
+    let hit = object(
+        &[
+            ("table", string()),
+            ("column", string()),
+            ("row", described(string(), "The row's key (id).")),
+            ("found", one_of(&["user id", "secret hash", "text"])),
+            ("class", one_of(&["residue", "free_text", "held"])),
+        ],
+        &["table", "column", "row", "found", "class"],
+    );
+    s.insert(
+        "ErasurePreview",
+        object(
+            &[
+                ("_type", constant("ErasurePreview")),
+                ("userId", integer()),
+                ("changes", array(scrubbed.clone())),
+                ("textsWithMentions", integer()),
+                ("_links", links(&["self", "user", "delete"], &[])),
+            ],
+            &["_type", "userId", "changes", "textsWithMentions", "_links"],
+        ),
+    );
+    let certificate = object(
+        &[
+            ("format", constant("steward.erasure-certificate")),
+            ("format_version", integer()),
+            ("certificate_id", integer()),
+            (
+                "subject",
+                described(
+                    object(
+                        &[("hash", string()), ("salt", string()), ("method", string())],
+                        &["hash", "salt", "method"],
+                    ),
+                    "A salted SHA-256 of the erased id: nothing else of the person.",
+                ),
+            ),
+            ("requested_at", datetime()),
+            ("completed_at", datetime()),
+            ("duration_ms", ty("number")),
+            (
+                "requested_by",
+                object(
+                    &[
+                        (
+                            "kind",
+                            one_of(&["administrator", "data subject", "operator"]),
+                        ),
+                        ("user_id", integer()),
+                    ],
+                    &["kind"],
+                ),
+            ),
+            ("scrubbed", array(scrubbed)),
+            ("rows_scrubbed", integer()),
+            ("redaction_queue_entries", integer()),
+            (
+                "scan",
+                object(
+                    &[
+                        ("clean", boolean()),
+                        ("tables_checked", integer()),
+                        ("columns_checked", integer()),
+                        ("residue", integer()),
+                        ("free_text_occurrences", integer()),
+                        ("request_log_lines", integer()),
+                        ("cache_entries", integer()),
+                    ],
+                    &["clean", "residue"],
+                ),
+            ),
+        ],
+        &[
+            "format",
+            "format_version",
+            "certificate_id",
+            "subject",
+            "scrubbed",
+            "scan",
+        ],
+    );
+    s.insert(
+        "ErasureCertificate",
+        object(
+            &[
+                ("_type", constant("ErasureCertificate")),
+                ("id", integer()),
+                ("alreadyErased", boolean()),
+                ("certificate", certificate),
+                ("_links", links(&["self", "text"], &[])),
+            ],
+            &["_type", "id", "alreadyErased", "certificate", "_links"],
+        ),
+    );
+    s.insert(
+        "ErasureCertificateSummary",
+        object(
+            &[
+                ("_type", constant("ErasureCertificate")),
+                ("id", integer()),
+                ("requestedAt", datetime()),
+                ("completedAt", datetime()),
+                ("subjectHash", string()),
+                ("_links", links(&["self", "text", "requestedBy"], &[])),
+            ],
+            &[
+                "_type",
+                "id",
+                "requestedAt",
+                "completedAt",
+                "subjectHash",
+                "_links",
+            ],
+        ),
+    );
+    s.insert(
+        "ResidueScan",
+        object(
+            &[
+                ("_type", constant("ResidueScan")),
+                ("clean", boolean()),
+                ("tablesChecked", integer()),
+                ("columnsChecked", integer()),
+                ("residue", array(hit.clone())),
+                ("freeText", array(hit.clone())),
+                ("heldForRedaction", array(hit)),
+                ("requestLogLines", integer()),
+                ("cacheEntries", integer()),
+            ],
+            &["_type", "clean", "residue", "freeText", "heldForRedaction"],
+        ),
+    );
+    s.insert(
+        "RedactionEntry",
+        object(
+            &[
+                ("_type", constant("RedactionEntry")),
+                ("id", integer()),
+                ("table", string()),
+                ("column", string()),
+                ("rowId", integer()),
+                ("status", one_of(&["open", "redacted", "dismissed"])),
+                (
+                    "contexts",
+                    described(
+                        array(string()),
+                        "The text around each occurrence, while open.",
+                    ),
+                ),
+                ("createdAt", datetime()),
+                (
+                    "resolvedAt",
+                    json!({"type": ["string", "null"], "format": "date-time"}),
+                ),
+                (
+                    "_links",
+                    links(
+                        &["self", "certificate"],
+                        &["resolvedBy", "redact", "dismiss"],
+                    ),
+                ),
+            ],
+            &[
+                "_type", "id", "table", "column", "rowId", "status", "contexts", "_links",
+            ],
+        ),
+    );
+    s.insert(
+        "RecordOfProcessing",
+        described(
+            json!({"type": "object"}),
+            "The record of processing activities: groups, categories with their data items, \
+             security measures, cookies and recipients (see `steward gdpr record --format json`).",
+        ),
+    );
+    s.insert(
+        "ErasureWrite",
+        object(
+            &[
+                (
+                    "user",
+                    described(
+                        json!({"type": ["integer", "string"]}),
+                        "The user's id or login.",
+                    ),
+                ),
+                ("_links", object(&[("user", schema_ref("LinkInput"))], &[])),
+            ],
+            &[],
+        ),
+    );
+    s.insert(
+        "ScanWrite",
+        object(
+            &[
+                (
+                    "user",
+                    described(
+                        json!({"type": ["integer", "string"]}),
+                        "An existing user's id or login.",
+                    ),
+                ),
+                ("id", integer()),
+                ("login", string()),
+                ("email", string()),
+                ("firstName", string()),
+                ("lastName", string()),
+            ],
+            &[],
+        ),
+    );
+}
+
+fn export_schema() -> Value {
+    let timestamp_or_null = || json!({"type": ["string", "null"], "format": "date-time"});
+    described(
+        object(
+            &[
+                ("_type", constant("PersonalDataExport")),
+                ("id", integer()),
+                (
+                    "status",
+                    one_of(&["queued", "running", "ready", "failed", "expired"]),
+                ),
+                (
+                    "format",
+                    described(
+                        constant("steward.personal-data-export"),
+                        "The format of `personal-data.json` in the archive.",
+                    ),
+                ),
+                ("formatVersion", integer()),
+                (
+                    "sizeBytes",
+                    described(or_null("integer"), "The archive's size, once ready."),
+                ),
+                (
+                    "sha256",
+                    described(or_null("string"), "The archive's SHA-256 (hex), once ready."),
+                ),
+                (
+                    "error",
+                    described(or_null("string"), "Why the last attempt failed."),
+                ),
+                ("createdAt", datetime()),
+                ("completedAt", timestamp_or_null()),
+                (
+                    "expiresAt",
+                    described(
+                        timestamp_or_null(),
+                        "When the archive is deleted (gdpr.export_expiry_hours after it was ready).",
+                    ),
+                ),
+                (
+                    "_links",
+                    links(&["self", "user", "requestedBy"], &["download"]),
+                ),
+            ],
+            &[
+                "_type",
+                "id",
+                "status",
+                "format",
+                "formatVersion",
+                "sizeBytes",
+                "sha256",
+                "error",
+                "createdAt",
+                "completedAt",
+                "expiresAt",
+                "_links",
+            ],
+        ),
+        "A per-person export (GDPR Art. 15 and 20) and its archive. `_links.download` is \
+         there while the archive is ready.",
+    )
+}
+
+fn job_schema() -> Value {
+    let timestamp_or_null = || json!({"type": ["string", "null"], "format": "date-time"});
+    described(
+        object(
+            &[
+                ("_type", constant("Job")),
+                ("id", integer()),
+                (
+                    "kind",
+                    described(string(), "Names the handler, as `retention.sessions`."),
+                ),
+                ("status", one_of(&["queued", "running", "done", "failed"])),
+                (
+                    "payload",
+                    described(
+                        json!({}),
+                        "The job's input as enqueued: ids of other records, never personal data.",
+                    ),
+                ),
+                (
+                    "runAt",
+                    described(datetime(), "When the job is (or was) due."),
+                ),
+                (
+                    "attempts",
+                    described(integer(), "Attempts started, including a running one."),
+                ),
+                ("maxAttempts", integer()),
+                (
+                    "lockedBy",
+                    described(
+                        or_null("string"),
+                        "The worker (`host:pid:id`) that runs or last ran the job.",
+                    ),
+                ),
+                (
+                    "lockedUntil",
+                    described(
+                        timestamp_or_null(),
+                        "While running: when the worker's lease ends unless renewed.",
+                    ),
+                ),
+                (
+                    "lastError",
+                    described(or_null("string"), "The error of the last failed attempt."),
+                ),
+                ("createdAt", datetime()),
+                ("updatedAt", datetime()),
+                ("finishedAt", timestamp_or_null()),
+                ("_links", links(&["self"], &["retry"])),
+            ],
+            &[
+                "_type",
+                "id",
+                "kind",
+                "status",
+                "payload",
+                "runAt",
+                "attempts",
+                "maxAttempts",
+                "lockedBy",
+                "lockedUntil",
+                "lastError",
+                "createdAt",
+                "updatedAt",
+                "finishedAt",
+                "_links",
+            ],
+        ),
+        "A background job (a Steward extension).",
+    )
 }
 
 fn user_schema() -> Value {
@@ -3258,6 +4062,82 @@ fn membership_schema() -> Value {
     )
 }
 
+fn audit_event_schema() -> Value {
+    object(
+        &[
+            ("_type", constant("AuditEvent")),
+            ("id", integer()),
+            ("createdAt", datetime()),
+            ("category", one_of(&["security", "access"])),
+            (
+                "event",
+                described(
+                    string(),
+                    "What happened: `login.succeeded`, `login.failed`, `login.lockout`, \
+                     `logout`, `password.changed`, `api_token.created`, `api_token.revoked`, \
+                     `session.revoked`, `membership.created`/`updated`/`deleted`, \
+                     `group.created`/`deleted`/`member_added`/`member_removed`, \
+                     `user.created`, `user.admin_granted`, `user.admin_revoked`, \
+                     `user.locked`, `user.unlocked`, `settings.changed`, \
+                     `personal_data.viewed`, `personal_data.edited`, \
+                     `personal_data.exported`, `personal_data.erased`, ...",
+                ),
+            ),
+            (
+                "requestId",
+                described(
+                    or_null("string"),
+                    "The X-Request-Id of the request that caused it; null from the command \
+                     line and background jobs.",
+                ),
+            ),
+            (
+                "details",
+                json!({
+                    "type": "object",
+                    "description": "Ids, counts and field names (such as `reason` of a failed \
+                                    sign-in or the `fields` edited); never personal values."
+                }),
+            ),
+            (
+                "_links",
+                object(
+                    &[
+                        ("self", schema_ref("Link")),
+                        (
+                            "actor",
+                            described(
+                                schema_ref("Link"),
+                                "Who acted; `href` null for nobody (a failed sign-in, the \
+                                 command line, the system).",
+                            ),
+                        ),
+                        (
+                            "targetUser",
+                            described(
+                                schema_ref("Link"),
+                                "Whose account or data it concerned; `href` null when no one \
+                                 person (a list, a setting).",
+                            ),
+                        ),
+                    ],
+                    &["self", "actor", "targetUser"],
+                ),
+            ),
+        ],
+        &[
+            "_type",
+            "id",
+            "createdAt",
+            "category",
+            "event",
+            "requestId",
+            "details",
+            "_links",
+        ],
+    )
+}
+
 /// The bodies the API reads. Unknown properties are ignored, so none of
 /// these forbids others.
 fn request_schemas(s: &mut BTreeMap<&'static str, Value>) {
@@ -3544,6 +4424,8 @@ fn request_schemas(s: &mut BTreeMap<&'static str, Value>) {
             ("_type", constant("Settings")),
             ("_links", described(json!({"type": "object"}), "Ignored.")),
             ("anonymousAccessPublicProjects", boolean()),
+            ("usersDeletableByAdmins", boolean()),
+            ("usersDeletableBySelf", boolean()),
         ],
         &[],
     );

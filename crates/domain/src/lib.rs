@@ -6,10 +6,12 @@
 
 pub mod custom_field;
 pub mod date;
+pub mod job;
 pub mod mention;
 pub mod permission;
 pub mod project;
 pub mod record;
+pub mod redaction;
 pub mod registry;
 pub mod time;
 pub mod user;

@@ -96,6 +96,110 @@ pub fn markup(user_id: i64, display: &str) -> String {
     )
 }
 
+/// Rewrites every mention of user `from` in `text` to a mention of user
+/// `to` shown as `to_display`: structured `<mention>` elements whose
+/// `data-id` is `from` (the whole element, so the old display name goes
+/// too) and plain `@from_login` words (to `@to_login`). Returns `None` when
+/// the text mentions `from` nowhere, so callers write only what changed.
+pub fn replace_user(
+    text: &str,
+    from: i64,
+    from_login: &str,
+    to: i64,
+    to_display: &str,
+    to_login: &str,
+) -> Option<String> {
+    let mut changed = false;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<mention") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else {
+            out.push_str(after);
+            rest = "";
+            break;
+        };
+        let tag = &after[..tag_end];
+        let is_from = attr(tag, "data-type").is_some_and(|t| t == "user")
+            && attr(tag, "data-id").and_then(|v| v.parse::<i64>().ok()) == Some(from);
+        // The element ends at its closing tag; a tag left open ends at `>`.
+        let element_end = after
+            .find("</mention>")
+            .map_or(tag_end + 1, |e| e + "</mention>".len());
+        if is_from {
+            out.push_str(&markup(to, to_display));
+            changed = true;
+        } else {
+            out.push_str(&after[..element_end]);
+        }
+        rest = &after[element_end..];
+    }
+    out.push_str(rest);
+    if !from_login.is_empty() {
+        if let Some(replaced) = replace_plain_mentions(&out, from_login, to_login) {
+            out = replaced;
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Replaces `@login` words (case-insensitive, as [`find`] reads them)
+/// outside `<mention>` elements.
+fn replace_plain_mentions(text: &str, login: &str, to_login: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    // Lower-casing may change byte lengths outside ASCII; then positions
+    // in `lower` do not map back and nothing is replaced this way (structured
+    // mentions are unaffected).
+    if lower.len() != text.len() {
+        return None;
+    }
+    let needle = format!("@{}", login.to_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut changed = false;
+    let mut inside_mention = false;
+    let mut i = 0;
+    while i < text.len() {
+        if lower[i..].starts_with("<mention") {
+            inside_mention = true;
+        } else if inside_mention && lower[i..].starts_with("</mention>") {
+            inside_mention = false;
+        }
+        if !inside_mention && lower[i..].starts_with(&needle) {
+            let prev_ok = i == 0 || {
+                let p = text[..i].chars().next_back().unwrap_or(' ');
+                !(p.is_alphanumeric() || p == '_' || p == '.' || p == '-')
+            };
+            let end = i + needle.len();
+            // The login must end here: not followed by more login
+            // characters, nor by a dot that continues the word.
+            let next_ok = text[end..].chars().next().is_none_or(|c| {
+                let continues_word = c.is_alphanumeric() || matches!(c, '_' | '-' | '@' | '+');
+                let dot_continues = c == '.'
+                    && text[end + 1..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric);
+                !continues_word && !dot_continues
+            });
+            if prev_ok && next_ok {
+                out.push_str(&text[last..i]);
+                out.push('@');
+                out.push_str(to_login);
+                last = end;
+                changed = true;
+                i = end;
+                continue;
+            }
+        }
+        i += text[i..].chars().next().map_or(1, char::len_utf8);
+    }
+    out.push_str(&text[last..]);
+    changed.then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +229,33 @@ mod tests {
             r#"<mention data-id="3" data-type="user">x</mention>"#
         ));
         assert_eq!(find("@").logins.len(), 0);
+    }
+
+    #[test]
+    fn replaces_structured_and_plain_mentions_of_one_user() {
+        let text = format!(
+            "Ask {} or {}; cc @anna, @anna.b and @Anna. Mail anna@example.org.",
+            markup(7, "Anna Smith"),
+            markup(8, "Bob")
+        );
+        let out = replace_user(&text, 7, "anna", 1, "Deleted user", "deleted-user").unwrap();
+        assert!(!out.contains("Anna Smith"), "{out}");
+        assert!(out.contains(&markup(1, "Deleted user")));
+        assert!(out.contains(&markup(8, "Bob")));
+        assert!(
+            out.contains("cc @deleted-user, @anna.b and @deleted-user."),
+            "{out}"
+        );
+        assert!(
+            out.contains("anna@example.org"),
+            "an email is not a mention: {out}"
+        );
+        let again = find(&out);
+        assert_eq!(again.user_ids, vec![1, 8]);
+        assert_eq!(replace_user("nothing here", 7, "anna", 1, "D", "d"), None);
+        assert_eq!(
+            replace_user(&markup(8, "Bob"), 7, "anna", 1, "D", "d"),
+            None
+        );
     }
 }

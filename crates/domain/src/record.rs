@@ -20,6 +20,35 @@ pub struct RecordContext {
     pub session_absolute_hours: u32,
     pub cookie_name: String,
     pub cookie_secure: bool,
+    /// The jobs that delete data when it is past its retention, with the
+    /// values configured on this instance.
+    pub retention_rules: Vec<RetentionRule>,
+    /// The request log (lg-01), when the instance has one.
+    pub request_log: Option<RequestLogRecord>,
+}
+
+/// What the record says of the request log, from the configuration.
+#[derive(Clone, Debug)]
+pub struct RequestLogRecord {
+    /// Where the files are, and whether lines are written.
+    pub location: String,
+    /// How the user id is stored: as is, or pseudonymised (and how).
+    pub user_id: String,
+    /// The size and age limits in force.
+    pub retention: String,
+    /// Which parameters are filtered before a line is written.
+    pub filtered: String,
+}
+
+/// One retention rule applied by a recurring job.
+#[derive(Serialize, Clone, Debug)]
+pub struct RetentionRule {
+    /// What is deleted, and where it is stored.
+    pub data: String,
+    /// The rule in force, with its configuration option.
+    pub rule: String,
+    /// The job that applies it, and when it runs.
+    pub job: String,
 }
 
 #[derive(Serialize, Debug)]
@@ -30,6 +59,7 @@ pub struct Record {
     pub security_measures: Vec<Measure>,
     pub cookies: Vec<Cookie>,
     pub recipients: Vec<Recipient>,
+    pub retention_rules: Vec<RetentionRule>,
 }
 
 #[derive(Serialize, Debug)]
@@ -94,7 +124,7 @@ pub fn build(ctx: &RecordContext) -> Record {
                 .iter()
                 .filter(|c| c.group() == *g)
                 .filter_map(|c| {
-                    let items: Vec<Item> = TABLES
+                    let mut items: Vec<Item> = TABLES
                         .iter()
                         .flat_map(|t| {
                             t.columns.iter().filter_map(move |col| match &col.data {
@@ -109,6 +139,15 @@ pub fn build(ctx: &RecordContext) -> Record {
                             })
                         })
                         .collect();
+                    if let (Category::Lg01, Some(log)) = (c, &ctx.request_log) {
+                        items.push(Item {
+                            item: "Per request: user id (or its pseudonym), time, URL, query and body parameters (secrets filtered), status, duration",
+                            stored_in: log.location.clone(),
+                            purpose: "Operating the service: finding faults and performance problems",
+                            retention: "by total size, oldest files first, and by age (see Security measures: request log)",
+                            erasure: "the person's id and current pseudonym are removed from every line, and their id from paths and links",
+                        });
+                    }
                     (!items.is_empty()).then_some(CategorySection {
                         code: c.code(),
                         title: c.title(),
@@ -170,7 +209,25 @@ pub fn build(ctx: &RecordContext) -> Record {
                 measure: "Database",
                 in_force: ctx.database.clone(),
             },
-        ],
+        ]
+        .into_iter()
+        .chain(ctx.request_log.iter().flat_map(|log| {
+            [
+                Measure {
+                    measure: "Request log: user ids",
+                    in_force: log.user_id.clone(),
+                },
+                Measure {
+                    measure: "Request log: secrets",
+                    in_force: log.filtered.clone(),
+                },
+                Measure {
+                    measure: "Request log: retention",
+                    in_force: log.retention.clone(),
+                },
+            ]
+        }))
+        .collect(),
         cookies: vec![Cookie {
             name: ctx.cookie_name.clone(),
             purpose: "identifies the signed-in person's server-side session",
@@ -193,6 +250,7 @@ pub fn build(ctx: &RecordContext) -> Record {
                 "TLS when a proxy terminates it in front of Steward".into()
             },
         }],
+        retention_rules: ctx.retention_rules.clone(),
     }
 }
 
@@ -220,6 +278,12 @@ impl Record {
                     ));
                 }
             }
+        }
+        out.push_str(
+            "\n## Retention jobs\n\nRecurring background jobs delete these records once they are past their retention.\n\n| Data | Rule | Job |\n|---|---|---|\n",
+        );
+        for r in &self.retention_rules {
+            out.push_str(&format!("| {} | {} | {} |\n", r.data, r.rule, r.job));
         }
         out.push_str("\n## Security measures\n\n| Measure | In force |\n|---|---|\n");
         for m in &self.security_measures {
@@ -258,6 +322,18 @@ mod tests {
             session_absolute_hours: 168,
             cookie_name: "steward_session".into(),
             cookie_secure: true,
+            retention_rules: vec![RetentionRule {
+                data: "Sign-in attempts (`login_attempts`)".into(),
+                rule: "deleted 90 days after the attempt (security.login_attempt_retention_days)"
+                    .into(),
+                job: "retention.login_attempts, daily 03:10 UTC".into(),
+            }],
+            request_log: Some(RequestLogRecord {
+                location: "files requests*.jsonl in /var/lib/steward/log".into(),
+                user_id: "pseudonymised (HMAC-SHA256, key rotated every 7 days)".into(),
+                retention: "at most 100 MB in all, files deleted after 30 days".into(),
+                filtered: "passwords, tokens, API keys".into(),
+            }),
         }
     }
 
@@ -290,5 +366,15 @@ mod tests {
         assert!(b.contains("| HttpOnly, SameSite=Lax |"));
         assert!(a.contains("Secure, HttpOnly, SameSite=Lax"));
         assert!(b.contains("plain http"));
+        assert!(a.contains("## Retention jobs"));
+        assert!(a.contains("### Request log (lg-01)"), "{a}");
+        assert!(a.contains("| Request log: user ids | pseudonymised"), "{a}");
+        let mut off = ctx();
+        off.request_log = None;
+        assert!(!build(&off).to_markdown().contains("lg-01"));
+        assert!(
+            a.contains("| Sign-in attempts (`login_attempts`) | deleted 90 days after the attempt"),
+            "{a}"
+        );
     }
 }

@@ -6,6 +6,7 @@ use steward_domain::{validate, Timestamp, ValidationError};
 use steward_storage::users::{self, UserFilter, UserSort};
 use steward_storage::{sessions, Conn};
 
+use crate::audit::{self, current_actor, AuditEntry};
 use crate::error::user_uniqueness;
 use crate::{passwords, secrets, ServiceError, Services};
 
@@ -147,10 +148,19 @@ impl Services {
             }
             (_, None) => None,
         };
-        let mut conn = self.db.conn().await?;
-        users::insert(&mut conn, &new, hash.as_deref(), Timestamp::now())
+        let mut tx = self.db.begin().await?;
+        let user = users::insert(&mut tx, &new, hash.as_deref(), Timestamp::now())
             .await
-            .map_err(user_uniqueness)
+            .map_err(user_uniqueness)?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("user.created", current_actor(), Some(user.id)).with_details(
+                serde_json::json!({ "admin": user.admin, "status": user.status.as_str() }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Changes an account. Taking away the last active administrator's
@@ -190,6 +200,8 @@ impl Services {
         if changes.admin == Some(false) && current.admin {
             guard_last_admin(&mut tx, id, "remove the administrator flag from").await?;
         }
+        let mut fields = changed_fields(&current, &changes);
+        let admin_change = changes.admin.filter(|a| *a != current.admin);
         let mut user = current;
         if !changes.is_empty() {
             user = users::update(&mut tx, id, &changes, now)
@@ -197,9 +209,43 @@ impl Services {
                 .map_err(user_uniqueness)?
                 .ok_or(ServiceError::NotFound("user"))?;
         }
+        let actor = current_actor();
+        if let Some(admin) = admin_change {
+            let event = if admin {
+                "user.admin_granted"
+            } else {
+                "user.admin_revoked"
+            };
+            audit::record(&mut tx, AuditEntry::security(event, actor, Some(id))).await?;
+        }
         if let Some(hash) = hash {
             users::set_password_hash(&mut tx, id, &hash, now).await?;
-            sessions::delete_for_user(&mut tx, id, None).await?;
+            let ended = sessions::delete_for_user(&mut tx, id, None).await?;
+            audit::record(
+                &mut tx,
+                AuditEntry::security("password.changed", actor, Some(id))
+                    .with_details(serde_json::json!({ "sessions_ended": ended })),
+            )
+            .await?;
+            fields.push("password");
+        }
+        // The change journal of the account (rectification, Art. 16): who
+        // changed which fields; never the old or new values.
+        if !fields.is_empty() {
+            audit::record(
+                &mut tx,
+                AuditEntry::security("user.updated", actor, Some(id))
+                    .with_details(serde_json::json!({ "fields": fields })),
+            )
+            .await?;
+        }
+        if let Some(actor) = actor.filter(|a| *a != id && !fields.is_empty()) {
+            audit::record(
+                &mut tx,
+                AuditEntry::access("personal_data.edited", actor, id)
+                    .with_details(serde_json::json!({ "resource": "user", "fields": fields })),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(user)
@@ -218,7 +264,13 @@ impl Services {
         let user = users::set_status(&mut tx, id, UserStatus::Locked, Timestamp::now())
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        sessions::delete_for_user(&mut tx, id, None).await?;
+        let ended = sessions::delete_for_user(&mut tx, id, None).await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("user.locked", current_actor(), Some(id))
+                .with_details(serde_json::json!({ "sessions_ended": ended })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -237,6 +289,16 @@ impl Services {
         };
         users::set_status(&mut tx, id, status, Timestamp::now()).await?;
         users::record_unblock(&mut tx, id).await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("user.unlocked", current_actor(), Some(id)).with_details(
+                serde_json::json!({
+                    "was_locked": current.status == UserStatus::Locked,
+                    "was_blocked": current.blocked_until.is_some_and(|t| t > Timestamp::now()),
+                }),
+            ),
+        )
+        .await?;
         let user = users::find(&mut tx, id)
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
@@ -257,7 +319,13 @@ impl Services {
         if !users::set_password_hash(&mut tx, id, &hash, Timestamp::now()).await? {
             return Err(ServiceError::NotFound("user"));
         }
-        sessions::delete_for_user(&mut tx, id, keep_session).await?;
+        let ended = sessions::delete_for_user(&mut tx, id, keep_session).await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("password.changed", current_actor(), Some(id))
+                .with_details(serde_json::json!({ "sessions_ended": ended })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -306,6 +374,35 @@ impl Services {
             generated_password: generated,
         })
     }
+}
+
+/// The API names of the attributes `changes` actually alters (field names
+/// only: the audit trail never holds the values).
+fn changed_fields(current: &User, changes: &UserChanges) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let differs = |new: &Option<String>, old: &str| new.as_deref().is_some_and(|n| n != old);
+    if differs(&changes.login, &current.login) {
+        out.push("login");
+    }
+    if differs(&changes.firstname, &current.firstname) {
+        out.push("firstName");
+    }
+    if differs(&changes.lastname, &current.lastname) {
+        out.push("lastName");
+    }
+    if changes.email.is_some() && changes.email != current.email {
+        out.push("email");
+    }
+    if changes.admin.is_some_and(|a| a != current.admin) {
+        out.push("admin");
+    }
+    if differs(&changes.language, &current.language) {
+        out.push("language");
+    }
+    if differs(&changes.time_zone, &current.time_zone) {
+        out.push("timeZone");
+    }
+    out
 }
 
 /// Refuses a change that would leave the instance without an active administrator.

@@ -7,6 +7,7 @@ use steward_storage::api_tokens::{self, ApiToken};
 use steward_storage::sessions::{self, NewSession, Session};
 use steward_storage::{login_attempts, users};
 
+use crate::audit::{self, current_actor, AuditEntry};
 use crate::passwords::{self, Verified};
 use crate::{secrets, ServiceError, Services};
 
@@ -33,6 +34,26 @@ impl From<steward_storage::StorageError> for SignInError {
     fn from(e: steward_storage::StorageError) -> Self {
         SignInError::Service(e.into())
     }
+}
+
+/// Why a password is checked: to sign in, or to confirm a change of the
+/// password (then a success is no sign-in of its own in the audit trail).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    SignIn,
+    Reauthenticate,
+}
+
+/// A failed password check, audited with its reason (never with what was
+/// typed: that is in `login_attempts`, with its own short retention).
+fn failed_login(target: Option<UserId>, reason: &str, purpose: Purpose) -> AuditEntry<'static> {
+    let mut details = serde_json::json!({ "reason": reason });
+    if purpose == Purpose::Reauthenticate {
+        details["during"] = "password_change".into();
+    }
+    // The actor is whoever the request is authenticated as: nobody for a
+    // sign-in, the person themself when they confirm a password change.
+    AuditEntry::security("login.failed", current_actor(), target).with_details(details)
 }
 
 /// Where a sign-in came from, recorded with the attempt and the session.
@@ -82,12 +103,24 @@ impl Services {
     }
 
     /// The password check behind [`Services::sign_in`]: lockout, attempt
-    /// records and rehashing, without opening a session.
+    /// records and rehashing, without opening a session. Audited as a
+    /// sign-in.
     pub async fn verify_password(
         &self,
         login: &str,
         password: &str,
         client: &ClientInfo,
+    ) -> Result<User, SignInError> {
+        self.check_password(login, password, client, Purpose::SignIn)
+            .await
+    }
+
+    async fn check_password(
+        &self,
+        login: &str,
+        password: &str,
+        client: &ClientInfo,
+        purpose: Purpose,
     ) -> Result<User, SignInError> {
         let now = Timestamp::now();
         let ip = client.ip_address.as_deref();
@@ -106,14 +139,19 @@ impl Services {
         let Some(user) = found.filter(|u| !u.is_builtin()) else {
             drop(conn);
             passwords::burn_time(password.to_string(), self.policy.argon2).await;
-            let mut conn = self.db.conn().await?;
-            login_attempts::insert(&mut conn, None, &typed, false, "unknown_login", ip, now)
-                .await?;
+            let mut tx = self.db.begin().await?;
+            login_attempts::insert(&mut tx, None, &typed, false, "unknown_login", ip, now).await?;
+            audit::record(&mut tx, failed_login(None, "unknown_login", purpose)).await?;
+            tx.commit().await?;
             return Err(SignInError::InvalidCredentials);
         };
         if let Some(until) = user.blocked_until.filter(|t| *t > now) {
-            login_attempts::insert(&mut conn, Some(user.id), &typed, false, "blocked", ip, now)
+            drop(conn);
+            let mut tx = self.db.begin().await?;
+            login_attempts::insert(&mut tx, Some(user.id), &typed, false, "blocked", ip, now)
                 .await?;
+            audit::record(&mut tx, failed_login(Some(user.id), "blocked", purpose)).await?;
+            tx.commit().await?;
             return Err(SignInError::Blocked { until });
         }
         let stored = users::password_hash(&mut conn, user.id).await?;
@@ -146,6 +184,23 @@ impl Services {
                 .await?;
             }
             login_attempts::insert(&mut tx, Some(user.id), &typed, false, reason, ip, now).await?;
+            audit::record(
+                &mut tx,
+                failed_login(Some(user.id), "wrong_password", purpose),
+            )
+            .await?;
+            if blocked {
+                audit::record(
+                    &mut tx,
+                    AuditEntry::security("login.lockout", None, Some(user.id)).with_details(
+                        serde_json::json!({
+                            "failed_logins": failures,
+                            "minutes": self.policy.lockout_seconds / 60,
+                        }),
+                    ),
+                )
+                .await?;
+            }
             tx.commit().await?;
             if blocked {
                 tracing::warn!(user_id = user.id, "account blocked after failed sign-ins");
@@ -166,6 +221,7 @@ impl Services {
         let mut tx = self.db.begin().await?;
         if let Some((reason, err)) = refusal {
             login_attempts::insert(&mut tx, Some(user.id), &typed, false, reason, ip, now).await?;
+            audit::record(&mut tx, failed_login(Some(user.id), reason, purpose)).await?;
             tx.commit().await?;
             return Err(err);
         }
@@ -175,6 +231,13 @@ impl Services {
         }
         users::record_login(&mut tx, user.id, now).await?;
         login_attempts::insert(&mut tx, Some(user.id), &typed, true, "ok", ip, now).await?;
+        if purpose == Purpose::SignIn {
+            audit::record(
+                &mut tx,
+                AuditEntry::security("login.succeeded", Some(user.id), Some(user.id)),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(user)
     }
@@ -205,8 +268,16 @@ impl Services {
     }
 
     pub async fn sign_out(&self, session: &Session) -> Result<(), ServiceError> {
-        let mut conn = self.db.conn().await?;
-        sessions::delete(&mut conn, session.user_id, session.id).await?;
+        let mut tx = self.db.begin().await?;
+        if sessions::delete(&mut tx, session.user_id, session.id).await? {
+            audit::record(
+                &mut tx,
+                AuditEntry::security("logout", Some(session.user_id), Some(session.user_id))
+                    .with_details(serde_json::json!({ "session_id": session.id })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -220,12 +291,18 @@ impl Services {
         user_id: UserId,
         session_id: i64,
     ) -> Result<(), ServiceError> {
-        let mut conn = self.db.conn().await?;
-        if sessions::delete(&mut conn, user_id, session_id).await? {
-            Ok(())
-        } else {
-            Err(ServiceError::NotFound("session"))
+        let mut tx = self.db.begin().await?;
+        if !sessions::delete(&mut tx, user_id, session_id).await? {
+            return Err(ServiceError::NotFound("session"));
         }
+        audit::record(
+            &mut tx,
+            AuditEntry::security("session.revoked", current_actor(), Some(user_id))
+                .with_details(serde_json::json!({ "session_id": session_id })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Changes one's own password: the current one must be right; every
@@ -238,7 +315,10 @@ impl Services {
         keep_session: Option<i64>,
         client: &ClientInfo,
     ) -> Result<(), SignInError> {
-        match self.verify_password(&user.login, current, client).await {
+        match self
+            .check_password(&user.login, current, client, Purpose::Reauthenticate)
+            .await
+        {
             Ok(_) => {}
             Err(SignInError::InvalidCredentials) => {
                 return Err(SignInError::Service(
@@ -275,15 +355,22 @@ impl Services {
             .into());
         }
         let secret = secrets::random_token();
-        let mut conn = self.db.conn().await?;
+        let mut tx = self.db.begin().await?;
         let token = api_tokens::insert(
-            &mut conn,
+            &mut tx,
             user_id,
             name,
             &secrets::token_hash(&secret),
             Timestamp::now(),
         )
         .await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("api_token.created", current_actor(), Some(user_id))
+                .with_details(serde_json::json!({ "token_id": token.id })),
+        )
+        .await?;
+        tx.commit().await?;
         Ok((token, secret))
     }
 
@@ -321,12 +408,18 @@ impl Services {
         user_id: UserId,
         token_id: i64,
     ) -> Result<(), ServiceError> {
-        let mut conn = self.db.conn().await?;
-        if api_tokens::delete(&mut conn, user_id, token_id).await? {
-            Ok(())
-        } else {
-            Err(ServiceError::NotFound("API token"))
+        let mut tx = self.db.begin().await?;
+        if !api_tokens::delete(&mut tx, user_id, token_id).await? {
+            return Err(ServiceError::NotFound("API token"));
         }
+        audit::record(
+            &mut tx,
+            AuditEntry::security("api_token.revoked", current_actor(), Some(user_id))
+                .with_details(serde_json::json!({ "token_id": token_id })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

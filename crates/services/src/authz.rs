@@ -19,6 +19,7 @@ use steward_domain::user::{User, UserId};
 use steward_storage::projects::ProjectScope;
 use steward_storage::{roles, settings};
 
+use crate::audit::{self, AuditEntry};
 use crate::{ServiceError, Services};
 
 /// The instance setting that lets anonymous visitors read public projects.
@@ -171,13 +172,20 @@ impl Services {
     }
 
     pub async fn set_anonymous_access(&self, allowed: bool) -> Result<(), ServiceError> {
-        let mut conn = self.db.conn().await?;
+        let mut tx = self.db.begin().await?;
         settings::set(
-            &mut conn,
+            &mut tx,
             ANONYMOUS_ACCESS,
             if allowed { "true" } else { "false" },
         )
         .await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("settings.changed", audit::current_actor(), None)
+                .with_details(serde_json::json!({ "setting": ANONYMOUS_ACCESS, "value": allowed })),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -500,6 +500,23 @@ impl Services {
             .prepare_custom_values(&mut tx, Kind::User, Some(user_id), None, input)
             .await?;
         prepared.store(&mut tx, user_id).await?;
+        // Changing another person's custom fields is an edit of their
+        // personal data: audited with the fields' names, never the values.
+        if let Some(actor) = access.user_id().filter(|a| *a != user_id) {
+            if prepared.changed() {
+                let fields: Vec<String> = prepared
+                    .changes
+                    .iter()
+                    .map(|(id, _)| format!("customField{id}"))
+                    .collect();
+                crate::audit::record(
+                    &mut tx,
+                    crate::audit::AuditEntry::access("personal_data.edited", actor, user_id)
+                        .with_details(serde_json::json!({ "resource": "user", "fields": fields })),
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
     }

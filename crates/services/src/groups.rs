@@ -12,6 +12,7 @@ use steward_domain::{Timestamp, ValidationError};
 use steward_storage::principals::{self, PrincipalSort};
 use steward_storage::{groups, Conn, StorageError};
 
+use crate::audit::{self, AuditEntry};
 use crate::authz::Access;
 use crate::principals::PrincipalQuery;
 use crate::{ServiceError, Services};
@@ -92,6 +93,36 @@ async fn check_members(conn: &mut Conn, requested: &[UserId]) -> Result<Vec<User
     Ok(ids)
 }
 
+/// Audits a change of a group's members: one entry per user who joined or
+/// left, since each gained or lost the group's roles.
+async fn audit_members(
+    conn: &mut Conn,
+    access: &Access,
+    group: UserId,
+    before: &[UserId],
+    after: &[UserId],
+) -> Result<(), ServiceError> {
+    let changes = after
+        .iter()
+        .filter(|u| !before.contains(u))
+        .map(|u| ("group.member_added", *u))
+        .chain(
+            before
+                .iter()
+                .filter(|u| !after.contains(u))
+                .map(|u| ("group.member_removed", *u)),
+        );
+    for (event, user) in changes {
+        audit::record(
+            conn,
+            AuditEntry::security(event, access.user_id(), Some(user))
+                .with_details(serde_json::json!({ "group_id": group })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 fn unique_to_name(e: StorageError) -> ServiceError {
     match e {
         StorageError::Unique(_) => name_taken(),
@@ -147,6 +178,13 @@ impl Services {
             .await
             .map_err(unique_to_name)?;
         groups::set_members(&mut tx, group.id, &members).await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("group.created", access.user_id(), None)
+                .with_details(serde_json::json!({ "group_id": group.id })),
+        )
+        .await?;
+        audit_members(&mut tx, access, group.id, &[], &members).await?;
         let members = principals::group_members(&mut tx, group.id).await?;
         tx.commit().await?;
         Ok(GroupView { group, members })
@@ -178,7 +216,13 @@ impl Services {
         }
         if let Some(requested) = &input.members {
             let members = check_members(&mut tx, requested).await?;
+            let before: Vec<UserId> = principals::group_members(&mut tx, id)
+                .await?
+                .iter()
+                .map(|u| u.id)
+                .collect();
             groups::set_members(&mut tx, id, &members).await?;
+            audit_members(&mut tx, access, id, &before, &members).await?;
             changed = true;
         }
         if changed {
@@ -199,9 +243,21 @@ impl Services {
             return Err(admins_only("delete"));
         }
         let mut tx = self.db.begin().await?;
+        let before: Vec<UserId> = principals::group_members(&mut tx, id)
+            .await?
+            .iter()
+            .map(|u| u.id)
+            .collect();
         if !groups::delete(&mut tx, id).await? {
             return Err(ServiceError::NotFound("group"));
         }
+        audit::record(
+            &mut tx,
+            AuditEntry::security("group.deleted", access.user_id(), None)
+                .with_details(serde_json::json!({ "group_id": id })),
+        )
+        .await?;
+        audit_members(&mut tx, access, id, &before, &[]).await?;
         tx.commit().await?;
         Ok(())
     }

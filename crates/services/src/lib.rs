@@ -9,12 +9,15 @@ pub mod auth;
 pub mod authz;
 pub mod custom_fields;
 mod error;
+pub mod gdpr;
 pub mod groups;
+pub mod jobs;
 pub mod lookups;
 pub mod memberships;
 pub mod passwords;
 pub mod principals;
 pub mod projects;
+pub mod request_log;
 pub mod secrets;
 pub mod seed;
 pub mod versions;
@@ -57,6 +60,16 @@ pub struct Services {
     pub db: Db,
     pub policy: Arc<Policy>,
     totals: Arc<work_packages::TotalCache>,
+    /// Queue settings and retention rules ([`Services::with_job_settings`]).
+    jobs: Arc<jobs::JobSettings>,
+    /// Wakes this process's job workers when a job is enqueued here.
+    job_wake: Arc<tokio::sync::Notify>,
+    /// Where per-person export archives go ([`Services::with_export_settings`]).
+    exports: Arc<gdpr::export::ExportSettings>,
+    /// The request log ([`Services::with_request_log`]); off by default.
+    request_log: request_log::RequestLog,
+    /// Audit entries of reads, written in batches ([`audit`]).
+    audit_buffer: Arc<audit::AuditBuffer>,
 }
 
 impl Services {
@@ -65,6 +78,11 @@ impl Services {
             db,
             policy: Arc::new(policy),
             totals: Arc::default(),
+            jobs: Arc::default(),
+            job_wake: Arc::default(),
+            exports: Arc::default(),
+            request_log: request_log::RequestLog::disabled(),
+            audit_buffer: Arc::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ use steward_storage::projects::{self, ProjectFilter, ProjectScope};
 use steward_storage::roles::{self, Role};
 use steward_storage::{principals, users, Conn, StorageError};
 
+use crate::audit::{self, AuditEntry};
 use crate::authz::Access;
 use crate::{ServiceError, Services};
 
@@ -48,6 +49,34 @@ pub struct MembershipFilter {
 
 /// More projects than any listing of ids needs to page through.
 const ALL_ROWS: i64 = i64::MAX / 4;
+
+/// A permission change, audited: the target is the user whose rights
+/// changed (a group's membership names the group in the details).
+async fn audit_membership(
+    conn: &mut Conn,
+    event: &str,
+    access: &Access,
+    m: &Membership,
+    principal_kind: PrincipalKind,
+    old_roles: Option<&[i64]>,
+) -> Result<(), ServiceError> {
+    let target = (principal_kind == PrincipalKind::User).then_some(m.principal_id);
+    let mut details = serde_json::json!({
+        "membership_id": m.id,
+        "project_id": m.project_id,
+        "principal_id": m.principal_id,
+        "role_ids": m.role_ids,
+    });
+    if let Some(old) = old_roles {
+        details["previous_role_ids"] = old.into();
+    }
+    audit::record(
+        conn,
+        AuditEntry::security(event, access.user_id(), target).with_details(details),
+    )
+    .await?;
+    Ok(())
+}
 
 fn invalid(attribute: &'static str, message: impl Into<String>) -> ServiceError {
     ValidationError::new(attribute, message).into()
@@ -360,6 +389,15 @@ impl Services {
         let m = members::find(&mut tx, id)
             .await?
             .ok_or(ServiceError::NotFound("membership"))?;
+        audit_membership(
+            &mut tx,
+            "membership.created",
+            access,
+            &m,
+            principal.kind,
+            None,
+        )
+        .await?;
         let view = self.membership_view(&mut tx, access, m).await?;
         tx.commit().await?;
         Ok(view)
@@ -392,6 +430,15 @@ impl Services {
         let m = members::find(&mut tx, id)
             .await?
             .ok_or(ServiceError::NotFound("membership"))?;
+        audit_membership(
+            &mut tx,
+            "membership.updated",
+            access,
+            &m,
+            view.principal.kind,
+            Some(&view.membership.role_ids),
+        )
+        .await?;
         let view = self.membership_view(&mut tx, access, m).await?;
         tx.commit().await?;
         Ok(view)
@@ -406,6 +453,15 @@ impl Services {
             ));
         }
         members::delete(&mut tx, id).await?;
+        audit_membership(
+            &mut tx,
+            "membership.deleted",
+            access,
+            &view.membership,
+            view.principal.kind,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -62,6 +62,23 @@ impl TotalCache {
         let map = self.entries.lock().ok()?;
         map.get(key).filter(|(v, _)| *v == version).map(|(_, t)| *t)
     }
+    /// Entries whose query has `id` among its parameters (a filter on an
+    /// assignee, say): what the residue scan counts as cached references.
+    /// Conservative: an equal project id counts too.
+    pub fn entries_mentioning(&self, id: i64) -> usize {
+        let needle = format!("{:?}", Param::Int(id));
+        self.entries
+            .lock()
+            .map_or(0, |map| map.keys().filter(|k| k.contains(&needle)).count())
+    }
+
+    /// Forgets every entry (after an erasure, so no key names the person).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.clear();
+        }
+    }
+
     fn put(&self, key: String, version: i64, total: i64) {
         if let Ok(mut map) = self.entries.lock() {
             if map.len() >= TOTAL_CACHE_MAX {

@@ -11,10 +11,16 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use steward_services::gdpr::export::ExportSettings;
+use steward_services::jobs::{JobSettings, RetentionSettings, WorkerOptions};
 use steward_services::passwords::Argon2Params;
 use steward_services::Policy;
+
+mod request_log;
+pub use request_log::RequestLogSection;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -26,6 +32,10 @@ pub struct Config {
     pub security: SecurityConfig,
     pub session: SessionConfig,
     pub log: LogConfig,
+    pub jobs: JobsConfig,
+    pub audit: AuditConfig,
+    pub gdpr: GdprConfig,
+    pub request_log: RequestLogSection,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -65,6 +75,8 @@ pub struct SecurityConfig {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Sign-in attempts are deleted this many days after they were made; 0 keeps them.
+    pub login_attempt_retention_days: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -87,6 +99,47 @@ pub struct LogConfig {
     pub level: String,
 }
 
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// `steward serve` runs a worker in its own process. Turn off when
+    /// separate `steward worker` processes run the jobs.
+    pub in_process_worker: bool,
+    /// Jobs one worker runs at the same time.
+    pub concurrency: u32,
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval_ms: u64,
+    /// How long a job stays with a worker that shows no sign of life
+    /// before another worker takes it over.
+    pub visibility_timeout_seconds: u64,
+    /// Attempts a job gets before it ends as failed.
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; doubled after each further one.
+    pub backoff_base_seconds: u64,
+    /// An attempt running longer than this is stopped and counts as failed.
+    pub job_timeout_seconds: u64,
+    /// Jobs that ended done are deleted after this many days; 0 keeps them.
+    pub done_retention_days: u32,
+    /// Jobs that ended failed are deleted after this many days; 0 keeps them.
+    pub failed_retention_days: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GdprConfig {
+    /// A per-person export archive is deleted this many hours after it is ready.
+    pub export_expiry_hours: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Audit entries of security events are deleted after this many days; 0 keeps them.
+    pub security_retention_days: u32,
+    /// Audit entries of access to personal data are deleted after this many days; 0 keeps them.
+    pub access_retention_days: u32,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -96,6 +149,10 @@ impl Default for Config {
             security: SecurityConfig::default(),
             session: SessionConfig::default(),
             log: LogConfig::default(),
+            jobs: JobsConfig::default(),
+            audit: AuditConfig::default(),
+            gdpr: GdprConfig::default(),
+            request_log: RequestLogSection::default(),
         }
     }
 }
@@ -131,6 +188,40 @@ impl Default for SecurityConfig {
             argon2_memory_kib: a.memory_kib,
             argon2_iterations: a.iterations,
             argon2_parallelism: a.parallelism,
+            login_attempt_retention_days: 90,
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            in_process_worker: true,
+            concurrency: 1,
+            poll_interval_ms: 1000,
+            visibility_timeout_seconds: 300,
+            max_attempts: 5,
+            backoff_base_seconds: 30,
+            job_timeout_seconds: 3600,
+            done_retention_days: 7,
+            failed_retention_days: 90,
+        }
+    }
+}
+
+impl Default for GdprConfig {
+    fn default() -> Self {
+        GdprConfig {
+            export_expiry_hours: 24,
+        }
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            security_retention_days: 365,
+            access_retention_days: 730,
         }
     }
 }
@@ -153,6 +244,12 @@ impl Default for LogConfig {
         }
     }
 }
+
+/// The longest time an export archive may be kept for download (30 days).
+const MAX_EXPORT_EXPIRY_HOURS: u32 = 720;
+
+/// The longest retention in days that the options accept (about 100 years).
+const MAX_RETENTION_DAYS: u32 = 36_500;
 
 /// A configuration problem, always naming the option (or file) at fault.
 #[derive(Debug, thiserror::Error)]
@@ -293,6 +390,71 @@ impl Config {
         }
         tracing_subscriber::filter::Targets::from_str(&self.log.level)
             .map_err(|e| err("log.level", format!("{:?}: {e}", self.log.level)))?;
+        self.validate_jobs()?;
+        self.request_log.validate()?;
+        if !(1..=MAX_EXPORT_EXPIRY_HOURS).contains(&self.gdpr.export_expiry_hours) {
+            return Err(err(
+                "gdpr.export_expiry_hours",
+                format!("must be between 1 and {MAX_EXPORT_EXPIRY_HOURS} (30 days)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The job queue's options and the retention rules its jobs apply.
+    fn validate_jobs(&self) -> Result<(), ConfigError> {
+        let j = &self.jobs;
+        let ranges: [(&str, u64, u64, u64); 6] = [
+            ("jobs.concurrency", u64::from(j.concurrency), 1, 64),
+            ("jobs.poll_interval_ms", j.poll_interval_ms, 10, 60_000),
+            (
+                "jobs.visibility_timeout_seconds",
+                j.visibility_timeout_seconds,
+                1,
+                86_400,
+            ),
+            ("jobs.max_attempts", u64::from(j.max_attempts), 1, 100),
+            (
+                "jobs.backoff_base_seconds",
+                j.backoff_base_seconds,
+                1,
+                86_400,
+            ),
+            (
+                "jobs.job_timeout_seconds",
+                j.job_timeout_seconds,
+                1,
+                604_800,
+            ),
+        ];
+        for (option, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                return Err(err(option, format!("must be between {min} and {max}")));
+            }
+        }
+        for (option, days) in [
+            (
+                "security.login_attempt_retention_days",
+                self.security.login_attempt_retention_days,
+            ),
+            (
+                "audit.security_retention_days",
+                self.audit.security_retention_days,
+            ),
+            (
+                "audit.access_retention_days",
+                self.audit.access_retention_days,
+            ),
+            ("jobs.done_retention_days", j.done_retention_days),
+            ("jobs.failed_retention_days", j.failed_retention_days),
+        ] {
+            if days > MAX_RETENTION_DAYS {
+                return Err(err(
+                    option,
+                    format!("must be at most {MAX_RETENTION_DAYS} days (0 keeps the records)"),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -356,6 +518,132 @@ impl Config {
         }
     }
 
+    /// How the job queue treats jobs, and the retention rules of its jobs.
+    pub fn job_settings(&self) -> JobSettings {
+        let j = &self.jobs;
+        JobSettings {
+            max_attempts: i64::from(j.max_attempts),
+            backoff_base: Duration::from_secs(j.backoff_base_seconds),
+            visibility_timeout: Duration::from_secs(j.visibility_timeout_seconds),
+            job_timeout: Duration::from_secs(j.job_timeout_seconds),
+            retention: RetentionSettings {
+                login_attempt_days: self.security.login_attempt_retention_days,
+                audit_security_days: self.audit.security_retention_days,
+                audit_access_days: self.audit.access_retention_days,
+                done_job_days: j.done_retention_days,
+                failed_job_days: j.failed_retention_days,
+            },
+        }
+    }
+
+    /// The retention of per-person export archives, for the record of processing.
+    pub fn export_retention_rule(&self) -> steward_domain::record::RetentionRule {
+        use steward_services::gdpr::export::{EXPIRY_JOB_KIND, EXPIRY_SCHEDULE};
+        steward_domain::record::RetentionRule {
+            data: "Per-person export archives (`<data_dir>/exports`, `gdpr_exports`)".into(),
+            rule: format!(
+                "deleted {} hours after they are ready (gdpr.export_expiry_hours); the request \
+                 stays, marked expired",
+                self.gdpr.export_expiry_hours
+            ),
+            job: format!("{EXPIRY_JOB_KIND}, {EXPIRY_SCHEDULE}"),
+        }
+    }
+
+    /// Where per-person export archives go and how long they stay.
+    pub fn export_settings(&self) -> ExportSettings {
+        ExportSettings {
+            dir: self.data_dir.join("exports"),
+            expiry_hours: self.gdpr.export_expiry_hours,
+            public_url: self.public_url(),
+        }
+    }
+
+    pub fn worker_options(&self) -> WorkerOptions {
+        WorkerOptions {
+            concurrency: self.jobs.concurrency as usize,
+            poll_interval: Duration::from_millis(self.jobs.poll_interval_ms),
+        }
+    }
+
+    /// The retention rules the record of processing lists: what each
+    /// retention job deletes, under which configured rule, and when it runs.
+    pub fn retention_rules(&self) -> Vec<steward_domain::record::RetentionRule> {
+        use steward_services::jobs::retention as r;
+        let registry = steward_services::jobs::Registry::builtin();
+        let job = |kind: &str| match registry.schedules().iter().find(|s| s.kind == kind) {
+            Some(s) => format!("{kind}, {} UTC", s.spec),
+            None => kind.to_string(),
+        };
+        let days = |n: u32, option: &str, what: &str| {
+            if n == 0 {
+                format!("kept indefinitely ({option} = 0)")
+            } else {
+                format!("deleted {n} days after {what} ({option})")
+            }
+        };
+        let rule = |data: &str, rule: String, kind: &str| steward_domain::record::RetentionRule {
+            data: data.to_string(),
+            rule,
+            job: job(kind),
+        };
+        vec![
+            rule(
+                "Expired sessions (`sessions`)",
+                format!(
+                    "deleted once unused for {} minutes or {} hours after sign-in \
+                     (session.idle_timeout_minutes, session.absolute_lifetime_hours)",
+                    self.session.idle_timeout_minutes, self.session.absolute_lifetime_hours
+                ),
+                r::SESSIONS,
+            ),
+            rule(
+                "Sign-in attempts (`login_attempts`)",
+                days(
+                    self.security.login_attempt_retention_days,
+                    "security.login_attempt_retention_days",
+                    "the attempt",
+                ),
+                r::LOGIN_ATTEMPTS,
+            ),
+            rule(
+                "Audit trail: security events (`audit_events`, category security)",
+                days(
+                    self.audit.security_retention_days,
+                    "audit.security_retention_days",
+                    "the event",
+                ),
+                r::AUDIT_EVENTS,
+            ),
+            rule(
+                "Audit trail: access to personal data (`audit_events`, category access)",
+                days(
+                    self.audit.access_retention_days,
+                    "audit.access_retention_days",
+                    "the access",
+                ),
+                r::AUDIT_EVENTS,
+            ),
+            rule(
+                "Finished background jobs (`jobs`; ids only, no personal data)",
+                format!(
+                    "done: {}; failed: {}",
+                    days(
+                        self.jobs.done_retention_days,
+                        "jobs.done_retention_days",
+                        "they ended"
+                    ),
+                    days(
+                        self.jobs.failed_retention_days,
+                        "jobs.failed_retention_days",
+                        "they ended"
+                    )
+                ),
+                r::JOBS,
+            ),
+        ]
+    }
+
     /// The settings the record of processing reports.
     pub fn record_context(&self) -> steward_domain::record::RecordContext {
         let a = self.argon2();
@@ -376,6 +664,15 @@ impl Config {
             session_absolute_hours: self.session.absolute_lifetime_hours,
             cookie_name: self.session.cookie_name.clone(),
             cookie_secure: self.secure_cookies(),
+            retention_rules: self
+                .retention_rules()
+                .into_iter()
+                .chain([
+                    self.request_log_retention_rule(),
+                    self.export_retention_rule(),
+                ])
+                .collect(),
+            request_log: Some(self.request_log_record()),
         }
     }
 
@@ -525,6 +822,53 @@ mod tests {
             ),
             ("STEWARD_LOG_LEVEL", "loud=!!", "log.level"),
             ("STEWARD_SERVER_PUBLIC_URL", "ftp://x", "server.public_url"),
+            (
+                "STEWARD_GDPR_EXPORT_EXPIRY_HOURS",
+                "0",
+                "gdpr.export_expiry_hours",
+            ),
+            (
+                "STEWARD_GDPR_EXPORT_EXPIRY_HOURS",
+                "721",
+                "gdpr.export_expiry_hours",
+            ),
+            ("STEWARD_JOBS_CONCURRENCY", "0", "jobs.concurrency"),
+            (
+                "STEWARD_JOBS_POLL_INTERVAL_MS",
+                "1",
+                "jobs.poll_interval_ms",
+            ),
+            (
+                "STEWARD_JOBS_VISIBILITY_TIMEOUT_SECONDS",
+                "0",
+                "jobs.visibility_timeout_seconds",
+            ),
+            ("STEWARD_JOBS_MAX_ATTEMPTS", "0", "jobs.max_attempts"),
+            (
+                "STEWARD_JOBS_BACKOFF_BASE_SECONDS",
+                "0",
+                "jobs.backoff_base_seconds",
+            ),
+            (
+                "STEWARD_JOBS_JOB_TIMEOUT_SECONDS",
+                "0",
+                "jobs.job_timeout_seconds",
+            ),
+            (
+                "STEWARD_JOBS_IN_PROCESS_WORKER",
+                "perhaps",
+                "STEWARD_JOBS_IN_PROCESS_WORKER",
+            ),
+            (
+                "STEWARD_AUDIT_ACCESS_RETENTION_DAYS",
+                "99999",
+                "audit.access_retention_days",
+            ),
+            (
+                "STEWARD_SECURITY_LOGIN_ATTEMPT_RETENTION_DAYS",
+                "-1",
+                "security.login_attempt_retention_days",
+            ),
         ];
         for (var, value, expect) in cases {
             let e = Config::load_from(None, &env(&[(var, value)]))
@@ -532,6 +876,39 @@ mod tests {
                 .to_string();
             assert!(e.contains(expect), "{var}={value}: {e}");
         }
+    }
+
+    #[test]
+    fn job_options_reach_the_queue_and_the_record() {
+        let c = Config::load_from(
+            None,
+            &env(&[
+                ("STEWARD_JOBS_IN_PROCESS_WORKER", "false"),
+                ("STEWARD_JOBS_BACKOFF_BASE_SECONDS", "7"),
+                ("STEWARD_AUDIT_SECURITY_RETENTION_DAYS", "0"),
+            ]),
+        )
+        .unwrap();
+        assert!(!c.jobs.in_process_worker);
+        let s = c.job_settings();
+        assert_eq!(s.backoff_base, Duration::from_secs(7));
+        assert_eq!(s.visibility_timeout, Duration::from_secs(300));
+        assert_eq!(s.max_attempts, 5);
+        assert_eq!(s.retention.login_attempt_days, 90);
+        assert_eq!(s.retention.audit_security_days, 0);
+        assert_eq!(s.retention.audit_access_days, 730);
+        assert_eq!(c.worker_options().concurrency, 1);
+        let rules = c.record_context().retention_rules;
+        assert!(rules.iter().any(|r| r.rule
+            == "kept indefinitely (audit.security_retention_days = 0)"
+            && r.job == "retention.audit_events, daily 03:20 UTC"));
+        assert!(rules
+            .iter()
+            .any(|r| r.rule.contains("deleted 730 days after the access")));
+        assert!(rules
+            .iter()
+            .any(|r| r.rule.starts_with("deleted 24 hours after")
+                && r.job == "gdpr.export_expiry, every 15m"));
     }
 
     #[test]

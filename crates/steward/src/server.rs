@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use axum::ServiceExt as _;
 use steward_api::{AppState, HttpConfig};
+use steward_services::jobs::{Registry, Worker, WorkerHandle};
 use steward_services::Services;
 use steward_storage::{migrate, Db, DbOptions};
 use tokio::net::TcpListener;
@@ -56,7 +57,20 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
     let db = open_database(config).await?;
     migrate::run(&db).await.context("migrating the database")?;
-    Ok(Services::new(db, config.policy()))
+    Ok(Services::new(db, config.policy())
+        .with_job_settings(config.job_settings())
+        .with_export_settings(config.export_settings())
+        .with_request_log(steward_services::request_log::RequestLog::new(
+            config.request_log_config(),
+        )))
+}
+
+/// Starts a job worker with every built-in handler and recurring job, in
+/// the background of the current runtime.
+pub fn start_worker(config: &Config, services: Services) -> anyhow::Result<WorkerHandle> {
+    let worker = Worker::new(services, Registry::builtin(), config.worker_options())
+        .map_err(|e| anyhow!("jobs: {e}"))?;
+    Ok(worker.start())
 }
 
 pub fn app_state(config: &Config, services: Services) -> AppState {
@@ -66,6 +80,7 @@ pub fn app_state(config: &Config, services: Services) -> AppState {
             max_body_bytes: config.server.max_body_bytes as usize,
             cookie_name: config.session.cookie_name.clone(),
             secure_cookies: config.secure_cookies(),
+            record_context: Some(config.record_context()),
         }),
     }
 }
@@ -76,15 +91,26 @@ pub struct RunningServer {
     pub services: Services,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The in-process job worker, unless jobs.in_process_worker is off.
+    worker: Option<WorkerHandle>,
 }
 
 impl RunningServer {
-    /// Stops accepting, lets in-flight requests finish, closes the database.
+    /// Stops accepting, lets in-flight requests and running jobs finish,
+    /// closes the database.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         (&mut self.task).await??;
+        if let Some(worker) = self.worker.take() {
+            worker.stop().await;
+        }
+        // Audited reads still queued, and the last request-log lines.
+        if let Err(e) = self.services.flush_audit().await {
+            tracing::error!(error = %e, "writing the last audit entries failed");
+        }
+        self.services.request_log().flush().await;
         self.services.db.close().await;
         Ok(())
     }
@@ -109,6 +135,13 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
     })?;
     let addr = listener.local_addr()?;
     let app = steward_api::app(app_state(config, services.clone()));
+    // The single binary is complete: without separate workers, the server
+    // runs the jobs itself.
+    let worker = if config.jobs.in_process_worker {
+        Some(start_worker(config, services.clone())?)
+    } else {
+        None
+    };
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(
@@ -125,6 +158,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         services,
         stop: Some(stop),
         task,
+        worker,
     })
 }
 

@@ -176,6 +176,16 @@ impl FromRow for String {
         row.string(0)
     }
 }
+impl FromRow for Option<String> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        row.opt_string(0)
+    }
+}
+impl FromRow for (i64, String, String) {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        Ok((row.i64(0)?, row.string(1)?, row.string(2)?))
+    }
+}
 impl FromRow for (String, String) {
     fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok((row.string(0)?, row.string(1)?))
@@ -268,6 +278,29 @@ impl Db {
                 }
             }
             ConnInner::Pg(_) => conn.batch("BEGIN").await?,
+        }
+        conn.in_tx = true;
+        Ok(conn)
+    }
+
+    /// A connection with a read-only transaction: every statement sees the
+    /// same snapshot of the database, for reads that must agree with each
+    /// other (the per-person export). Takes no write lock on SQLite (a
+    /// deferred `BEGIN`); on PostgreSQL it is `REPEATABLE READ READ ONLY`.
+    /// Finish with [`Conn::commit`]; dropping it rolls back.
+    pub async fn begin_read(&self) -> Result<Conn> {
+        let mut conn = self.conn().await?;
+        match &mut conn.inner {
+            ConnInner::Sqlite(slot) => {
+                // A deferred BEGIN never waits for a lock.
+                if !sqlite::try_inline_batch(slot, "BEGIN")? {
+                    conn.batch("BEGIN").await?;
+                }
+            }
+            ConnInner::Pg(_) => {
+                conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
         }
         conn.in_tx = true;
         Ok(conn)

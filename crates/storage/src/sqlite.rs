@@ -82,11 +82,14 @@ fn open_connection(path: &std::path::Path, busy_timeout: Duration) -> Result<Con
     conn.busy_timeout(busy_timeout).map_err(map_err)?;
     // WAL lets readers go on while one writer writes; NORMAL sync is durable
     // across application crashes in WAL mode; foreign keys are off by default
-    // in SQLite and must be switched on for every connection.
+    // in SQLite and must be switched on for every connection. secure_delete
+    // zeroes deleted content, so that an erased person's rows do not
+    // survive in free pages of the file.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(|e| {

@@ -1,9 +1,13 @@
 //! Routes, one file per resource.
 
 pub mod activities;
+pub mod audit_events;
 pub mod custom_fields;
+pub mod gdpr;
+pub mod gdpr_exports;
 pub mod groups;
 pub mod health;
+pub mod jobs;
 pub mod memberships;
 pub mod my;
 pub mod principals;
@@ -34,8 +38,20 @@ pub fn api_v3() -> Router<AppState> {
         .route("/", get(root::root))
         .route("/openapi.json", get(crate::openapi::serve))
         .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", get(users::show).patch(users::update))
+        .route(
+            "/users/{id}",
+            get(users::show)
+                .patch(users::update)
+                .delete(gdpr::delete_user),
+        )
+        .route("/users/{id}/erasure_preview", get(gdpr::erasure_preview))
         .route("/users/{id}/lock", post(users::lock).delete(users::unlock))
+        .route(
+            "/users/{id}/exports",
+            get(gdpr_exports::list).post(gdpr_exports::create),
+        )
+        .route("/exports/{id}", get(gdpr_exports::show))
+        .route("/exports/{id}/archive", get(gdpr_exports::archive))
         .route(
             "/my/session",
             get(my::current_session)
@@ -161,6 +177,23 @@ pub fn api_v3() -> Router<AppState> {
                 .delete(custom_fields::delete),
         )
         .route("/custom_options/{id}", get(custom_fields::show_option))
+        .route("/audit_events", get(audit_events::list))
+        .route("/audit_events/{id}", get(audit_events::show))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}", get(jobs::show))
+        .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/gdpr/record", get(gdpr::record))
+        .route(
+            "/gdpr/erasures",
+            get(gdpr::list_erasures).post(gdpr::create_erasure),
+        )
+        .route("/gdpr/erasures/{id}", get(gdpr::show_erasure))
+        .route("/gdpr/erasures/{id}/text", get(gdpr::erasure_text))
+        .route("/gdpr/scans", post(gdpr::scan))
+        .route("/gdpr/redactions", get(gdpr::list_redactions))
+        .route("/gdpr/redactions/{id}", get(gdpr::show_redaction))
+        .route("/gdpr/redactions/{id}/redact", post(gdpr::redact))
+        .route("/gdpr/redactions/{id}/dismiss", post(gdpr::dismiss))
 }
 
 /// No route serves this path: said apart from an unknown id on a known

@@ -131,6 +131,9 @@ pub async fn sign_in(
         .services
         .sign_in(&body.login, &body.password, &client)
         .await?;
+    // From here on the request is the person's own: their request-log line
+    // says so.
+    steward_services::audit::set_current_actor(signed_in.user.id);
     let repr = represent_session(
         &signed_in.session,
         Some(&signed_in.session),

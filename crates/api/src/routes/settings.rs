@@ -1,6 +1,7 @@
 //! `/api/v3/settings`: instance settings that administrators change at run
 //! time (a Steward extension; OpenProject keeps these in its administration
-//! pages). For now one: whether anonymous visitors may read public projects.
+//! pages): whether anonymous visitors may read public projects, and who may
+//! delete user accounts (as OpenProject's "users deletable by admins/self").
 
 use axum::extract::State;
 use serde::de::IgnoredAny;
@@ -18,6 +19,8 @@ pub struct SettingsRepr {
     #[serde(rename = "_type")]
     kind: &'static str,
     anonymous_access_public_projects: bool,
+    users_deletable_by_admins: bool,
+    users_deletable_by_self: bool,
     #[serde(rename = "_links")]
     links: SettingsLinks,
 }
@@ -30,15 +33,19 @@ pub struct SettingsLinks {
     update_immediately: Link,
 }
 
-fn represent(anonymous_access: bool) -> SettingsRepr {
-    SettingsRepr {
+async fn current(state: &AppState) -> Result<SettingsRepr, ApiError> {
+    let anonymous_access = state.services.anonymous_access().await?;
+    let deletion = state.services.deletion_settings().await?;
+    Ok(SettingsRepr {
         kind: "Settings",
         anonymous_access_public_projects: anonymous_access,
+        users_deletable_by_admins: deletion.by_admins,
+        users_deletable_by_self: deletion.by_self,
         links: SettingsLinks {
             self_: Link::new("/api/v3/settings"),
             update_immediately: Link::new("/api/v3/settings").method("patch"),
         },
-    }
+    })
 }
 
 /// A change to the settings: absent properties stay as they are. Unknown
@@ -52,13 +59,15 @@ pub struct SettingsBody {
     #[serde(rename = "_links")]
     links: Option<IgnoredAny>,
     anonymous_access_public_projects: Option<bool>,
+    users_deletable_by_admins: Option<bool>,
+    users_deletable_by_self: Option<bool>,
 }
 
 pub async fn show(
     State(state): State<AppState>,
     _admin: Admin,
 ) -> Result<Hal<SettingsRepr>, ApiError> {
-    Ok(ok(represent(state.services.anonymous_access().await?)))
+    Ok(ok(current(&state).await?))
 }
 
 pub async fn update(
@@ -76,5 +85,11 @@ pub async fn update(
     if let Some(allowed) = body.anonymous_access_public_projects {
         state.services.set_anonymous_access(allowed).await?;
     }
-    Ok(ok(represent(state.services.anonymous_access().await?)))
+    if body.users_deletable_by_admins.is_some() || body.users_deletable_by_self.is_some() {
+        state
+            .services
+            .set_deletion_settings(body.users_deletable_by_admins, body.users_deletable_by_self)
+            .await?;
+    }
+    Ok(ok(current(&state).await?))
 }

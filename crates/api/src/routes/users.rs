@@ -9,6 +9,7 @@ use steward_domain::custom_field::Kind as CustomKind;
 use steward_domain::user::{User, UserStatus};
 use steward_domain::Timestamp;
 use steward_services::accounts::{CreateUser, UpdateUser};
+use steward_services::audit::{AuditCategory, AuditEntry};
 use steward_storage::users::{UserFilter, UserSort};
 
 use crate::auth::{Admin, SignedIn};
@@ -184,7 +185,7 @@ fn user_sort(q: &QueryParams) -> Result<Vec<(UserSort, bool)>, ApiError> {
 
 pub async fn list(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     q: QueryParams,
 ) -> Result<Hal<Collection<UserRepr>>, ApiError> {
     let page = Page::from_query(&q)?;
@@ -203,6 +204,20 @@ pub async fn list(
     let extra = serde_urlencoded::to_string(&extra).unwrap_or_default();
     let mut elements: Vec<UserRepr> = users.iter().map(|u| represent(u, true)).collect();
     add_custom_values(&state, &mut elements).await?;
+    // One entry per list, about no one person: who looked at how many.
+    state.services.record_read(
+        AuditEntry::new(
+            AuditCategory::Access,
+            "personal_data.viewed",
+            Some(admin.user.id),
+            None,
+        )
+        .with_details(serde_json::json!({
+            "resource": "users",
+            "count": elements.len(),
+            "total": total,
+        })),
+    );
     Ok(ok(Collection::new(
         "Collection",
         "/api/v3/users",
@@ -232,7 +247,12 @@ pub async fn show(
         return Err(ApiError::not_found());
     }
     let user = state.services.user(id).await?;
-    Ok(ok(full(&state, &user, true).await?))
+    let repr = full(&state, &user, true).await?;
+    state.services.record_read(
+        AuditEntry::access("personal_data.viewed", caller.user.id, user.id)
+            .with_details(serde_json::json!({ "resource": "user" })),
+    );
+    Ok(ok(repr))
 }
 
 /// The body of create and update. Unknown properties (`_links`, `_type`,
@@ -288,13 +308,49 @@ pub async fn create(
     Ok(Hal(StatusCode::CREATED, full(&state, &user, true).await?))
 }
 
+/// The properties people may change on their own account (rectification,
+/// GDPR Art. 16); everything else is for administrators.
+const SELF_EDITABLE: &str = "firstName, lastName, email, language and timeZone";
+
+/// Changes an account: administrators change anyone's; people change
+/// their own name, email, language and time zone. To anyone else a user
+/// does not exist.
 pub async fn update(
     State(state): State<AppState>,
-    admin: Admin,
+    caller: SignedIn,
     ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody<UserBody>,
 ) -> Result<Hal<UserRepr>, ApiError> {
-    let id = parse_id(&id)?;
+    let id = if id == "me" {
+        caller.user.id
+    } else {
+        parse_id(&id)?
+    };
+    if !caller.user.admin {
+        if id != caller.user.id {
+            return Err(ApiError::not_found());
+        }
+        let custom_given = body.extra.keys().any(|k| k.starts_with("customField"))
+            || body
+                .links
+                .as_ref()
+                .is_some_and(|l| l.keys().any(|k| k.starts_with("customField")));
+        for (given, name) in [
+            (body.login.is_some(), "login"),
+            (body.admin.is_some(), "admin"),
+            (
+                body.password.is_some(),
+                "password (use /api/v3/my/password)",
+            ),
+            (custom_given, "custom fields"),
+        ] {
+            if given {
+                return Err(ApiError::MissingPermission(format!(
+                    "Only administrators may change {name}; you may change {SELF_EDITABLE}."
+                )));
+            }
+        }
+    }
     let custom = values_from_body(&body.extra, &body.links.unwrap_or_default());
     state
         .services
@@ -326,12 +382,14 @@ pub async fn update(
             },
         )
         .await?;
-    let access = state.services.access(Some(&admin.user)).await?;
-    state
-        .services
-        .set_user_custom_values(&access, user.id, &custom)
-        .await?;
-    Ok(ok(full(&state, &user, true).await?))
+    if caller.user.admin {
+        let access = state.services.access(Some(&caller.user)).await?;
+        state
+            .services
+            .set_user_custom_values(&access, user.id, &custom)
+            .await?;
+    }
+    Ok(ok(full(&state, &user, caller.user.admin).await?))
 }
 
 pub async fn lock(

@@ -5,7 +5,12 @@
 use anyhow::{anyhow, Context};
 use clap::Subcommand;
 
+use steward_services::gdpr::redaction::Resolution;
+use steward_services::Services;
+
+use super::gdpr_erase;
 use crate::config::Config;
+use crate::server;
 
 #[derive(Subcommand, Debug)]
 pub enum GdprCommand {
@@ -16,11 +21,115 @@ pub enum GdprCommand {
         #[arg(long, default_value = "markdown")]
         format: String,
     },
+    /// Erase a person (id or login): sessions and tokens end, personal data
+    /// is deleted, contributions point to the "Deleted user", and a residue
+    /// scan must be clean. Without --yes, shows what would change.
+    Erase {
+        user: String,
+        /// Really erase.
+        #[arg(long)]
+        yes: bool,
+        /// text or json (the certificate)
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Search every table, column, the request log and caches for a
+    /// person's identifiers: an existing USER, or the identifiers of
+    /// someone erased (--id, --login, --email, --first-name, --last-name).
+    /// Exits 1 when residue is found.
+    Scan {
+        user: Option<String>,
+        #[arg(long)]
+        id: Option<i64>,
+        #[arg(long)]
+        login: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// List the erasure certificates.
+    Certificates,
+    /// Print one erasure certificate.
+    Certificate {
+        id: i64,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// List the redaction queue: free text that names erased people.
+    Redactions {
+        /// open, redacted, dismissed or all
+        #[arg(long, default_value = "open")]
+        status: String,
+    },
+    /// Redact an entry of the redaction queue.
+    Redact { id: i64 },
+    /// Dismiss an entry of the redaction queue (the text names someone else).
+    Dismiss { id: i64 },
+    /// Export everything Steward holds about a person (id or login) to a
+    /// .tar.gz archive (GDPR Art. 15 and 20) and print its path, size,
+    /// SHA-256 and counts.
+    Export {
+        /// The person: a numeric user id or a login.
+        user: String,
+        /// The archive to write; it must not exist. Default:
+        /// steward-personal-data-user-ID-TIME.tar.gz in the working directory.
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 pub async fn run(config: &Config, cmd: GdprCommand) -> anyhow::Result<()> {
+    if let GdprCommand::Record { format } = &cmd {
+        return record(config, format);
+    }
+    let services = server::open_services(config).await?;
+    let result = run_with(&services, cmd).await;
+    services.db.close().await;
+    result
+}
+
+async fn run_with(services: &Services, cmd: GdprCommand) -> anyhow::Result<()> {
     match cmd {
-        GdprCommand::Record { format } => record(config, &format),
+        GdprCommand::Record { .. } => Ok(()),
+        GdprCommand::Erase { user, yes, format } => {
+            gdpr_erase::erase(services, &user, yes, &format).await
+        }
+        GdprCommand::Scan {
+            user,
+            id,
+            login,
+            email,
+            first_name,
+            last_name,
+            format,
+        } => {
+            let args = gdpr_erase::ScanArgs {
+                user,
+                id,
+                login,
+                email,
+                first_name,
+                last_name,
+            };
+            gdpr_erase::scan(services, args, &format).await
+        }
+        GdprCommand::Certificates => gdpr_erase::certificates(services).await,
+        GdprCommand::Certificate { id, format } => {
+            gdpr_erase::certificate(services, id, &format).await
+        }
+        GdprCommand::Redactions { status } => gdpr_erase::redactions(services, &status).await,
+        GdprCommand::Redact { id } => gdpr_erase::resolve(services, id, Resolution::Redact).await,
+        GdprCommand::Dismiss { id } => gdpr_erase::resolve(services, id, Resolution::Dismiss).await,
+        GdprCommand::Export { user, output } => {
+            super::gdpr_export::export(services, &user, output).await
+        }
     }
 }
 

@@ -1,9 +1,13 @@
-//! The command line: `steward serve | migrate | user ... | settings ... |
-//! gdpr ... | seed ... | config check`.
+//! The command line: `steward serve | worker | migrate | user ... |
+//! settings ... | gdpr ... | jobs ... | seed ... | config check`.
 //! Every failure ends with a non-zero exit code and one line on stderr that
 //! names the problem.
 
+mod audit;
 mod gdpr;
+mod gdpr_erase;
+mod gdpr_export;
+mod jobs;
 mod settings;
 mod user;
 
@@ -57,6 +61,15 @@ pub enum Command {
     /// Personal data: record of processing, export, erasure, residue scan.
     #[command(subcommand)]
     Gdpr(gdpr::GdprCommand),
+    /// The audit trail: security events and access to personal data.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Run background jobs until SIGTERM/SIGINT (for use with
+    /// jobs.in_process_worker = false, or to add workers).
+    Worker(jobs::WorkerArgs),
+    /// Background jobs: list, show, retry failed ones, start a diagnostic job.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -143,6 +156,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::User(cmd) => user::run(&config, cmd).await,
             Command::Settings(cmd) => settings::run(&config, cmd).await,
             Command::Gdpr(cmd) => gdpr::run(&config, cmd).await,
+            Command::Audit(cmd) => audit::run(&config, cmd).await,
+            Command::Worker(args) => jobs::worker(&config, args).await,
+            Command::Jobs(cmd) => jobs::run(&config, cmd).await,
             Command::Seed(SeedCommand::Benchmark {
                 work_packages,
                 users,

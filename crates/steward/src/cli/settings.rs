@@ -13,9 +13,13 @@ pub enum SettingsCommand {
     /// Show the instance settings.
     Show,
     /// Change an instance setting: `anonymous-access on|off` lets anonymous
-    /// visitors read public projects (off by default).
+    /// visitors read public projects (off by default);
+    /// `users-deletable-by-admins on|off` (on by default) and
+    /// `users-deletable-by-self on|off` (off by default) say who may delete
+    /// accounts.
     Set {
-        /// The setting: anonymous-access.
+        /// The setting: anonymous-access, users-deletable-by-admins or
+        /// users-deletable-by-self.
         name: String,
         /// The new value: on or off.
         value: String,
@@ -23,7 +27,19 @@ pub enum SettingsCommand {
 }
 
 /// The settings the CLI knows, by the name it uses for them.
-const SETTINGS: &[&str] = &["anonymous-access"];
+const SETTINGS: &[&str] = &[
+    "anonymous-access",
+    "users-deletable-by-admins",
+    "users-deletable-by-self",
+];
+
+/// One change the CLI was asked for.
+#[derive(Clone, Copy, Debug)]
+enum Change {
+    AnonymousAccess(bool),
+    DeletableByAdmins(bool),
+    DeletableBySelf(bool),
+}
 
 fn on_off(v: bool) -> &'static str {
     if v {
@@ -46,7 +62,11 @@ pub async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result<()> {
     let change = match &cmd {
         SettingsCommand::Show => None,
         SettingsCommand::Set { name, value } => match name.as_str() {
-            "anonymous-access" => Some(parse_switch(name, value)?),
+            "anonymous-access" => Some(Change::AnonymousAccess(parse_switch(name, value)?)),
+            "users-deletable-by-admins" => {
+                Some(Change::DeletableByAdmins(parse_switch(name, value)?))
+            }
+            "users-deletable-by-self" => Some(Change::DeletableBySelf(parse_switch(name, value)?)),
             other => {
                 return Err(anyhow!(
                     "unknown setting {other:?}; known settings: {}",
@@ -61,16 +81,33 @@ pub async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result<()> {
     result
 }
 
-async fn run_with(services: &Services, change: Option<bool>) -> anyhow::Result<()> {
+async fn run_with(services: &Services, change: Option<Change>) -> anyhow::Result<()> {
     match change {
         None => {
             let anonymous = services.anonymous_access().await?;
+            let deletion = services.deletion_settings().await?;
             println!(
                 "anonymous-access: {}  (anonymous visitors may read public projects)",
                 on_off(anonymous)
             );
+            println!(
+                "users-deletable-by-admins: {}  (administrators may delete users)",
+                on_off(deletion.by_admins)
+            );
+            println!(
+                "users-deletable-by-self: {}  (people may delete their own account)",
+                on_off(deletion.by_self)
+            );
         }
-        Some(allowed) => {
+        Some(Change::DeletableByAdmins(v)) => {
+            services.set_deletion_settings(Some(v), None).await?;
+            println!("users-deletable-by-admins is now {}.", on_off(v));
+        }
+        Some(Change::DeletableBySelf(v)) => {
+            services.set_deletion_settings(None, Some(v)).await?;
+            println!("users-deletable-by-self is now {}.", on_off(v));
+        }
+        Some(Change::AnonymousAccess(allowed)) => {
             services.set_anonymous_access(allowed).await?;
             if allowed {
                 println!(

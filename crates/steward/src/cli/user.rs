@@ -41,6 +41,21 @@ pub enum UserCommand {
     },
     /// Show one account (by login or id).
     Show { user: String },
+    /// Correct an account's personal data (rectification): only the
+    /// options given change.
+    Update {
+        user: String,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
     /// Lock an account: it can no longer sign in and its sessions end.
     Lock { user: String },
     /// Unlock an account (also lifts a block after failed sign-ins).
@@ -100,6 +115,41 @@ async fn run_with(services: &steward_services::Services, cmd: UserCommand) -> an
         })
     };
     match cmd {
+        UserCommand::Update {
+            user,
+            first_name,
+            last_name,
+            email,
+            language,
+            time_zone,
+        } => {
+            if first_name.is_none()
+                && last_name.is_none()
+                && email.is_none()
+                && language.is_none()
+                && time_zone.is_none()
+            {
+                return Err(anyhow!(
+                    "nothing to change: give --first-name, --last-name, --email, --language or --time-zone"
+                ));
+            }
+            let id = lookup(user).await?.id;
+            let updated = services
+                .update_user(
+                    id,
+                    UpdateUser {
+                        firstname: first_name,
+                        lastname: last_name,
+                        email,
+                        language,
+                        time_zone,
+                        ..UpdateUser::default()
+                    },
+                )
+                .await
+                .map_err(service_error)?;
+            println!("{}", describe(&updated));
+        }
         UserCommand::Create {
             login,
             email,

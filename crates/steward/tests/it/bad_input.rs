@@ -371,6 +371,19 @@ async fn unknown_ids_routes_and_methods(backend: Backend) {
             .await
             .assert_error(404, "NotFound");
     }
+    // Deleting them is refused with a reason; unknown ids are not found.
+    for id in ["1", "2"] {
+        app.admin(Method::DELETE, &format!("/api/v3/users/{id}"))
+            .send()
+            .await
+            .assert_error(409, "Conflict");
+    }
+    for id in ["999999", "abc", "%FF", "0", "-1"] {
+        app.admin(Method::DELETE, &format!("/api/v3/users/{id}"))
+            .send()
+            .await
+            .assert_error(404, "NotFound");
+    }
     for id in ["999999", "abc", "%FF"] {
         app.admin(Method::DELETE, &format!("/api/v3/my/api_tokens/{id}"))
             .send()
@@ -398,7 +411,6 @@ async fn unknown_ids_routes_and_methods(backend: Backend) {
     for (method, path) in [
         (Method::PUT, "/api/v3/users"),
         (Method::DELETE, "/api/v3/users"),
-        (Method::DELETE, "/api/v3/users/3"),
         (Method::PUT, "/api/v3/users/3"),
         (Method::GET, "/api/v3/users/3/lock"),
         (Method::POST, "/health"),

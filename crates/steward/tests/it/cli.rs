@@ -1203,3 +1203,148 @@ fn gdpr_record_reflects_the_settings() {
     assert_eq!(bad.code, Some(1));
     assert!(bad.stderr.contains("--format"), "{}", bad.stderr);
 }
+
+/// Erasure, its proof and rectification from the shell.
+async fn gdpr_erase_scan_and_rectify(backend: Backend) {
+    let st = Steward::on(&backend).await;
+    st.run(&["migrate"]).ok();
+    st.run(&[
+        "user",
+        "create",
+        "--login",
+        "opal",
+        "--email",
+        "opal@example.org",
+        "--first-name",
+        "Opaline",
+        "--last-name",
+        "Featherstonehaugh",
+    ])
+    .ok();
+
+    // Rectification: only the given fields change; nothing given is an error.
+    let out = st.run(&[
+        "user",
+        "update",
+        "opal",
+        "--email",
+        "opaline@example.org",
+        "--time-zone",
+        "Europe/Berlin",
+    ]);
+    out.ok();
+    assert!(
+        out.stdout.contains("opaline@example.org") && out.stdout.contains("Europe/Berlin"),
+        "{}",
+        out.stdout
+    );
+    assert!(st
+        .run(&["user", "update", "opal"])
+        .failed()
+        .contains("nothing to change"));
+    assert!(st
+        .run(&["user", "update", "opal", "--email", "nope"])
+        .failed()
+        .contains("email"));
+    assert!(st
+        .run(&["user", "update", "nobody", "--language", "de"])
+        .failed()
+        .contains("nobody"));
+
+    // A scan of a living person finds them; an empty scan is refused.
+    let out = st.run(&["gdpr", "scan", "opal"]);
+    assert!(out.failed().contains("not clean"));
+    assert!(out.stdout.contains("users.login"), "{}", out.stdout);
+    assert!(st.run(&["gdpr", "scan"]).failed().contains("identifier"));
+
+    // Without --yes nothing happens; with it, the certificate.
+    let out = st.run(&["gdpr", "erase", "opal"]);
+    assert!(out.failed().contains("--yes"));
+    assert!(out.stdout.contains("users.id"), "{}", out.stdout);
+    st.run(&["user", "show", "opal"]).ok();
+    let out = st.run(&["gdpr", "erase", "opal", "--yes"]);
+    out.ok();
+    assert!(out.stdout.contains("Residue scan: CLEAN"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Requested by: operator"),
+        "{}",
+        out.stdout
+    );
+    for secret in ["opal", "Opaline", "Featherstonehaugh"] {
+        assert!(
+            !out.stdout.contains(secret),
+            "the certificate names {secret}"
+        );
+    }
+    assert!(st.run(&["user", "show", "opal"]).failed().contains("opal"));
+    let out = st.run(&[
+        "gdpr",
+        "scan",
+        "--login",
+        "opal",
+        "--email",
+        "opaline@example.org",
+        "--first-name",
+        "Opaline",
+        "--last-name",
+        "Featherstonehaugh",
+    ]);
+    out.ok();
+    assert!(out.stdout.contains("Result: CLEAN"), "{}", out.stdout);
+    let out = st.run(&["gdpr", "certificates"]);
+    out.ok();
+    assert!(
+        out.stdout.starts_with("1 erasure certificate"),
+        "{}",
+        out.stdout
+    );
+    let json = st.run(&["gdpr", "certificate", "1", "--format", "json"]);
+    json.ok();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["format"], "steward.erasure-certificate");
+    assert_eq!(doc["scan"]["clean"], true);
+    assert!(st
+        .run(&["gdpr", "certificate", "99"])
+        .failed()
+        .contains("99"));
+    assert!(st
+        .run(&["gdpr", "certificate", "1", "--format", "pdf"])
+        .failed()
+        .contains("--format"));
+    // Erasing the built-in "Deleted user" or an unknown one: clear errors.
+    assert!(st
+        .run(&["gdpr", "erase", "deleted-user", "--yes"])
+        .failed()
+        .contains("user"));
+    assert!(st
+        .run(&["gdpr", "erase", "ghost", "--yes"])
+        .failed()
+        .contains("ghost"));
+    let out = st.run(&["gdpr", "redactions", "--status", "all"]);
+    out.ok();
+    assert!(st
+        .run(&["gdpr", "redactions", "--status", "maybe"])
+        .failed()
+        .contains("status"));
+    assert!(st.run(&["gdpr", "redact", "5"]).failed().contains("5"));
+
+    // Who may delete accounts.
+    let out = st.run(&["settings", "show"]);
+    out.ok();
+    assert!(
+        out.stdout.contains("users-deletable-by-self: off"),
+        "{}",
+        out.stdout
+    );
+    st.run(&["settings", "set", "users-deletable-by-self", "on"])
+        .ok();
+    assert!(st
+        .run(&["settings", "show"])
+        .stdout
+        .contains("users-deletable-by-self: on"));
+    assert!(st
+        .run(&["settings", "set", "users-deletable-by-self", "maybe"])
+        .failed()
+        .contains("on or off"));
+}
+both_backends!(gdpr_erase_scan_and_rectify);

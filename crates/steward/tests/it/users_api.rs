@@ -559,7 +559,11 @@ async fn ordinary_users_and_anonymous_callers(backend: Backend) {
         .json(&json!({"firstName": "Owned"}))
         .send()
         .await
-        .assert_error(403, "MissingPermission");
+        .assert_error(404, "NotFound");
+    as_user(Method::DELETE, &format!("/api/v3/users/{victim}"))
+        .send()
+        .await
+        .assert_error(404, "NotFound");
     // Not even one's own record: that would allow making oneself an administrator.
     as_user(Method::PATCH, &format!("/api/v3/users/{me}"))
         .json(&json!({"admin": true}))

@@ -1,0 +1,342 @@
+//! The residue scan: searches every column of every table (and the caches)
+//! for a person's identifiers and reports each hit with table, column and
+//! row. Run inside the erasure's transaction it decides whether the erasure
+//! may commit; run alone (`steward gdpr scan`) it shows where a person's
+//! data is, or proves that an erased person left nothing behind.
+//!
+//! Hits fall into three classes:
+//! - residue: an identifier in a structured place (a user reference, a
+//!   login, email, name or secret-hash column, any other declared personal
+//!   attribute). An erasure is complete only when there is none.
+//! - free text: a name, login or email inside text people wrote (or in a
+//!   column declared to hold no personal data, such as a project name).
+//!   Whether "Anna" there means the erased Anna is for the controller to
+//!   judge: these are listed in the redaction queue.
+//! - held: the search terms kept for open entries of the redaction queue.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use steward_domain::registry::{self, Data, Kind};
+use steward_domain::user::{DELETED_USER_ID, SYSTEM_USER_ID};
+use steward_domain::{redaction, user::UserId};
+use steward_storage::{erasure, Conn};
+
+use crate::{ServiceError, Services};
+
+/// What to look for.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScanTarget {
+    /// The user id, looked for in every user-reference column.
+    pub id: Option<UserId>,
+    pub login: Option<String>,
+    pub email: Option<String>,
+    pub firstname: Option<String>,
+    pub lastname: Option<String>,
+    /// Hashes of the person's session ids and API tokens.
+    #[serde(skip)]
+    pub secret_hashes: Vec<String>,
+}
+
+impl ScanTarget {
+    /// The text terms: names in both orders, login, email.
+    pub fn terms(&self) -> Vec<String> {
+        redaction::terms_for(
+            self.firstname.as_deref().unwrap_or(""),
+            self.lastname.as_deref().unwrap_or(""),
+            self.login.as_deref().unwrap_or(""),
+            self.email.as_deref(),
+        )
+    }
+
+    /// The terms that identify the person on their own, wherever they
+    /// stand: login and email. (A first or last name alone is shared by
+    /// other people; in structured columns it is no evidence.)
+    pub fn identifier_terms(&self) -> Vec<String> {
+        [self.login.as_deref(), self.email.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|t| t.chars().count() >= redaction::MIN_TERM_CHARS)
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// What identifies the person in the request log's parameters and
+    /// paths: login, email and full name (a first name alone would match
+    /// other people's requests).
+    pub fn log_terms(&self) -> Vec<String> {
+        let mut terms = self.identifier_terms();
+        if let (Some(f), Some(l)) = (&self.firstname, &self.lastname) {
+            if !f.trim().is_empty() && !l.trim().is_empty() {
+                terms.push(format!("{} {}", f.trim(), l.trim()));
+            }
+        }
+        terms
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none() && self.terms().is_empty() && self.secret_hashes.is_empty()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitClass {
+    Residue,
+    FreeText,
+    Held,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Hit {
+    pub table: String,
+    pub column: String,
+    /// The row's key (`id`, or the table's own key column).
+    pub row: String,
+    /// What was found: `user id`, `secret hash`, or `text`.
+    pub found: &'static str,
+    pub class: HitClass,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScanReport {
+    /// No residue (free-text hits and held terms do not count).
+    pub clean: bool,
+    pub tables_checked: usize,
+    pub columns_checked: usize,
+    pub residue: Vec<Hit>,
+    pub free_text: Vec<Hit>,
+    pub held: Vec<Hit>,
+    /// Request-log lines still carrying the person's id or pseudonym.
+    pub request_log_lines: usize,
+    /// Cache entries keyed by the person's id.
+    pub cache_entries: usize,
+}
+
+impl ScanReport {
+    fn finish(mut self) -> Self {
+        self.clean =
+            self.residue.is_empty() && self.request_log_lines == 0 && self.cache_entries == 0;
+        self
+    }
+}
+
+/// Tables the scan does not search for text: the redaction queue's own
+/// terms (reported as held) and the certificates, which by construction
+/// hold only a salted hash and counts.
+const TEXT_EXEMPT: &[&str] = &["schema_migrations"];
+
+/// Scans the database through `conn` (inside a transaction, it sees that
+/// transaction's changes).
+pub async fn scan_database(
+    conn: &mut Conn,
+    target: &ScanTarget,
+) -> Result<ScanReport, ServiceError> {
+    let mut report = ScanReport::default();
+    let terms = target.terms();
+    let identifiers = target.identifier_terms();
+    let mut tables = BTreeSet::new();
+
+    // User references: equality on every UserRef column.
+    if let Some(id) = target.id {
+        for table in registry::TABLES {
+            for (column, personal) in table.personal_columns() {
+                if personal.kind != Kind::UserRef {
+                    continue;
+                }
+                tables.insert(table.name);
+                report.columns_checked += 1;
+                let keys = if table.name == "custom_values" && column == "customized_id" {
+                    // customized_id is a user id only on profile values.
+                    erasure::profile_custom_value_keys(conn, id).await?
+                } else {
+                    erasure::keys_equal(conn, table.name, column, id, 1000).await?
+                };
+                for row in keys {
+                    report.residue.push(Hit {
+                        table: table.name.into(),
+                        column: column.into(),
+                        row,
+                        found: "user id",
+                        class: HitClass::Residue,
+                    });
+                }
+            }
+        }
+    }
+
+    // Secret hashes: exact matches in SecretHash columns.
+    if !target.secret_hashes.is_empty() {
+        for table in registry::TABLES {
+            for (column, personal) in table.personal_columns() {
+                if personal.kind != Kind::SecretHash {
+                    continue;
+                }
+                tables.insert(table.name);
+                report.columns_checked += 1;
+                for row in
+                    erasure::count_in(conn, table.name, column, &target.secret_hashes).await?
+                {
+                    report.residue.push(Hit {
+                        table: table.name.into(),
+                        column: column.into(),
+                        row,
+                        found: "secret hash",
+                        class: HitClass::Residue,
+                    });
+                }
+            }
+        }
+    }
+
+    // Text: every text column of every table, declared personal or not.
+    if !terms.is_empty() {
+        let live = erasure::text_columns(conn).await?;
+        let mut by_table: Vec<(&'static registry::Table, Vec<&'static str>)> = Vec::new();
+        for (t, c) in &live {
+            let Some(table) = registry::table(t) else {
+                continue;
+            };
+            let Some(column) = table.column(c) else {
+                continue;
+            };
+            if TEXT_EXEMPT.contains(&table.name) {
+                continue;
+            }
+            match by_table.iter_mut().find(|(x, _)| x.name == table.name) {
+                Some((_, cols)) => cols.push(column.name),
+                None => by_table.push((table, vec![column.name])),
+            }
+        }
+        for (table, columns) in by_table {
+            tables.insert(table.name);
+            report.columns_checked += columns.len();
+            let rows = erasure::rows_containing(conn, table.name, &columns, &terms).await?;
+            for (row, column, text) in rows {
+                if table.name == "users" && is_builtin_row(&row) {
+                    continue;
+                }
+                let class = classify(table, &column);
+                // LIKE found a substring; only whole words count ("Anna" in
+                // "Annabel" is someone else). In structured columns only the
+                // login and email are evidence: other people share names.
+                let evidence = match class {
+                    HitClass::Residue => &identifiers,
+                    _ => &terms,
+                };
+                if redaction::occurrences(&text, evidence).is_empty() {
+                    continue;
+                }
+                let hit = Hit {
+                    table: table.name.into(),
+                    column,
+                    row,
+                    found: "text",
+                    class,
+                };
+                match class {
+                    HitClass::Residue => report.residue.push(hit),
+                    HitClass::FreeText => report.free_text.push(hit),
+                    HitClass::Held => report.held.push(hit),
+                }
+            }
+        }
+    }
+    report.tables_checked = tables.len();
+    Ok(report)
+}
+
+/// The hashes in every secret-hash column of rows that belong to `id`
+/// (sessions, API tokens), read so that the scan can look for them later.
+pub async fn secret_hashes_of(conn: &mut Conn, id: UserId) -> Result<Vec<String>, ServiceError> {
+    let mut out = Vec::new();
+    for table in registry::TABLES.iter().filter(|t| t.name != "users") {
+        let Some(owner) = table
+            .personal_columns()
+            .find(|(_, p)| p.kind == Kind::UserRef)
+            .map(|(c, _)| c)
+        else {
+            continue;
+        };
+        for (column, p) in table.personal_columns() {
+            if p.kind == Kind::SecretHash {
+                out.extend(erasure::texts_where_equal(conn, table.name, column, owner, id).await?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_builtin_row(row: &str) -> bool {
+    row.parse::<UserId>()
+        .is_ok_and(|id| id == DELETED_USER_ID || id == SYSTEM_USER_ID)
+}
+
+fn classify(table: &registry::Table, column: &str) -> HitClass {
+    if table.name == "redaction_subjects" && column == "terms" {
+        return HitClass::Held;
+    }
+    match table.column(column).map(|c| &c.data) {
+        Some(Data::Personal(p)) if p.kind != Kind::FreeText => HitClass::Residue,
+        _ => HitClass::FreeText,
+    }
+}
+
+impl Services {
+    /// The identifiers of an existing person (id or login), with the hashes
+    /// of their sessions and tokens.
+    pub async fn scan_target_of(&self, reference: &str) -> Result<ScanTarget, ServiceError> {
+        let user = self.user_by_ref(reference).await?;
+        let mut conn = self.db.conn().await?;
+        Ok(ScanTarget {
+            id: Some(user.id),
+            login: Some(user.login.clone()),
+            email: user.email.clone(),
+            firstname: Some(user.firstname.clone()),
+            lastname: Some(user.lastname.clone()),
+            secret_hashes: secret_hashes_of(&mut conn, user.id).await?,
+        })
+    }
+
+    /// The whole scan: database, caches (and the request log).
+    pub async fn residue_scan(&self, target: &ScanTarget) -> Result<ScanReport, ServiceError> {
+        if target.is_empty() {
+            return Err(steward_domain::ValidationError::new(
+                "target",
+                "Give at least one identifier to scan for (user id, login, email or name).",
+            )
+            .into());
+        }
+        let mut conn = self.db.conn().await?;
+        let mut report = scan_database(&mut conn, target).await?;
+        drop(conn);
+        self.scan_outside_database(target, &mut report).await?;
+        Ok(report.finish())
+    }
+
+    /// The places outside the database: the request log (the person's id
+    /// or current pseudonym, and their login, email and full name in
+    /// parameters and paths) and in-process caches.
+    pub(crate) async fn scan_outside_database(
+        &self,
+        target: &ScanTarget,
+        report: &mut ScanReport,
+    ) -> Result<(), ServiceError> {
+        let log = self.request_log();
+        let io =
+            |e: std::io::Error| ServiceError::Conflict(format!("cannot read the request log: {e}"));
+        let mut lines = std::collections::BTreeSet::new();
+        if let Some(id) = target.id {
+            lines.extend(log.mentions_user(id).await.map_err(io)?);
+            report.cache_entries = self.totals.entries_mentioning(id);
+        }
+        lines.extend(log.mentions_terms(&target.log_terms()).await.map_err(io)?);
+        report.request_log_lines = lines.len();
+        Ok(())
+    }
+}
+
+pub(crate) fn finish(report: ScanReport) -> ScanReport {
+    report.finish()
+}

@@ -1,0 +1,167 @@
+//! The redaction queue: `redaction_subjects` (what to look for, kept only
+//! while an entry is open) and `redaction_entries` (where it was found and
+//! what the controller did).
+
+use steward_domain::user::UserId;
+use steward_domain::Timestamp;
+
+use crate::db::{Conn, FromRow, Result, Row};
+use crate::params;
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: i64,
+    pub subject_id: i64,
+    pub certificate_id: i64,
+    pub table_name: String,
+    pub column_name: String,
+    pub row_id: i64,
+    pub status: String,
+    pub resolved_by: Option<UserId>,
+    pub resolved_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// The subject's search terms (JSON array); `None` once the subject has
+    /// no open entry left.
+    pub terms: Option<String>,
+}
+
+const COLUMNS: &str =
+    "e.id, e.subject_id, s.certificate_id, e.table_name, e.column_name, e.row_id, \
+     e.status, e.resolved_by, e.resolved_at, e.created_at, s.terms";
+
+impl FromRow for Entry {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        Ok(Entry {
+            id: row.i64(0)?,
+            subject_id: row.i64(1)?,
+            certificate_id: row.i64(2)?,
+            table_name: row.string(3)?,
+            column_name: row.string(4)?,
+            row_id: row.i64(5)?,
+            status: row.string(6)?,
+            resolved_by: row.opt_i64(7)?,
+            resolved_at: row.opt_timestamp(8)?,
+            created_at: row.timestamp(9)?,
+            terms: row.opt_string(10)?,
+        })
+    }
+}
+
+pub async fn insert_subject(
+    conn: &mut Conn,
+    certificate_id: i64,
+    terms_json: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    conn.query_one(
+        "INSERT INTO redaction_subjects (certificate_id, terms, created_at) VALUES ($1, $2, $3) RETURNING id",
+        params![certificate_id, terms_json, now],
+    )
+    .await
+}
+
+pub async fn insert_entry(
+    conn: &mut Conn,
+    subject_id: i64,
+    table: &str,
+    column: &str,
+    row_id: i64,
+    now: Timestamp,
+) -> Result<i64> {
+    conn.query_one(
+        "INSERT INTO redaction_entries (subject_id, table_name, column_name, row_id, status, created_at) \
+         VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id",
+        params![subject_id, table, column, row_id, now],
+    )
+    .await
+}
+
+pub async fn find(conn: &mut Conn, id: i64) -> Result<Option<Entry>> {
+    conn.query_opt(
+        &format!(
+            "SELECT {COLUMNS} FROM redaction_entries e JOIN redaction_subjects s ON s.id = e.subject_id \
+             WHERE e.id = $1"
+        ),
+        params![id],
+    )
+    .await
+}
+
+/// Entries, optionally of one status, oldest first.
+pub async fn list(
+    conn: &mut Conn,
+    status: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Entry>> {
+    let (cond, ps) = match status {
+        Some(s) => ("WHERE e.status = $1", params![s]),
+        None => ("", params![]),
+    };
+    conn.query(
+        &format!(
+            "SELECT {COLUMNS} FROM redaction_entries e JOIN redaction_subjects s ON s.id = e.subject_id \
+             {cond} ORDER BY e.id LIMIT {limit} OFFSET {offset}"
+        ),
+        ps,
+    )
+    .await
+}
+
+pub async fn count(conn: &mut Conn, status: Option<&str>) -> Result<i64> {
+    let (cond, ps) = match status {
+        Some(s) => ("WHERE status = $1", params![s]),
+        None => ("", params![]),
+    };
+    conn.query_one(
+        &format!("SELECT count(*) FROM redaction_entries {cond}"),
+        ps,
+    )
+    .await
+}
+
+/// Closes an open entry; false when it was not open (closed meanwhile).
+pub async fn resolve(
+    conn: &mut Conn,
+    id: i64,
+    status: &str,
+    by: UserId,
+    now: Timestamp,
+) -> Result<bool> {
+    let n = conn
+        .execute(
+            "UPDATE redaction_entries SET status = $1, resolved_by = $2, resolved_at = $3 \
+             WHERE id = $4 AND status = 'open'",
+            params![status, by, now, id],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Forgets the terms of a subject once none of its entries is open.
+pub async fn forget_terms_if_done(conn: &mut Conn, subject_id: i64) -> Result<bool> {
+    let n = conn
+        .execute(
+            "UPDATE redaction_subjects SET terms = NULL WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM redaction_entries WHERE subject_id = $1 AND status = 'open')",
+            params![subject_id],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Open entries (row id) of one cell, to close them together when the
+/// cell is redacted.
+pub async fn open_for_cell(
+    conn: &mut Conn,
+    table: &str,
+    column: &str,
+    row_id: i64,
+) -> Result<Vec<i64>> {
+    conn.query(
+        "SELECT id FROM redaction_entries WHERE table_name = $1 AND column_name = $2 AND row_id = $3 \
+         AND status = 'open'",
+        params![table, column, row_id],
+    )
+    .await
+}
