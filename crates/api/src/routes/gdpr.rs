@@ -478,25 +478,30 @@ pub async fn show_redaction(
 }
 
 pub async fn redact(
-    State(state): State<AppState>,
+    state: State<AppState>,
     admin: Admin,
-    ApiPath(id): ApiPath<String>,
+    id: ApiPath<String>,
 ) -> Result<Hal<RedactionRepr>, ApiError> {
-    let entry = state
-        .services
-        .resolve_redaction(parse_id(&id)?, Resolution::Redact, admin.user.id)
-        .await?;
-    Ok(ok(represent_entry(entry)))
+    resolve(state, admin, id, Resolution::Redact).await
 }
 
 pub async fn dismiss(
+    state: State<AppState>,
+    admin: Admin,
+    id: ApiPath<String>,
+) -> Result<Hal<RedactionRepr>, ApiError> {
+    resolve(state, admin, id, Resolution::Dismiss).await
+}
+
+async fn resolve(
     State(state): State<AppState>,
     admin: Admin,
     ApiPath(id): ApiPath<String>,
+    resolution: Resolution,
 ) -> Result<Hal<RedactionRepr>, ApiError> {
     let entry = state
         .services
-        .resolve_redaction(parse_id(&id)?, Resolution::Dismiss, admin.user.id)
+        .resolve_redaction(parse_id(&id)?, resolution, admin.user.id)
         .await?;
     Ok(ok(represent_entry(entry)))
 }

@@ -211,14 +211,7 @@ impl Services {
                 guard_erasable(&user)?;
                 guard_last_admin(&mut conn, &user).await?;
                 drop(conn);
-                let target = ScanTarget {
-                    id: Some(user.id),
-                    login: Some(user.login.clone()),
-                    email: user.email.clone(),
-                    firstname: Some(user.firstname.clone()),
-                    lastname: Some(user.lastname.clone()),
-                    secret_hashes: Vec::new(),
-                };
+                let target = ScanTarget::of_user(&user);
                 let log = self.request_log();
                 let io = |e: std::io::Error| {
                     ServiceError::Conflict(format!(
@@ -262,14 +255,7 @@ impl Services {
         guard_last_admin(&mut tx, &user).await?;
 
         // Identifiers, read before they go, for the scan.
-        let mut target = ScanTarget {
-            id: Some(user.id),
-            login: Some(user.login.clone()),
-            email: user.email.clone(),
-            firstname: Some(user.firstname.clone()),
-            lastname: Some(user.lastname.clone()),
-            secret_hashes: Vec::new(),
-        };
+        let mut target = ScanTarget::of_user(&user);
         target.secret_hashes = scan::secret_hashes_of(&mut tx, id).await?;
 
         let mut scrubbed: Vec<Scrubbed> = Vec::new();

@@ -39,6 +39,19 @@ pub struct ScanTarget {
 }
 
 impl ScanTarget {
+    /// A living person's identifiers (without their secret hashes, which
+    /// [`secret_hashes_of`] reads).
+    pub fn of_user(user: &steward_domain::user::User) -> Self {
+        ScanTarget {
+            id: Some(user.id),
+            login: Some(user.login.clone()),
+            email: user.email.clone(),
+            firstname: Some(user.firstname.clone()),
+            lastname: Some(user.lastname.clone()),
+            secret_hashes: Vec::new(),
+        }
+    }
+
     /// The text terms: names in both orders, login, email.
     pub fn terms(&self) -> Vec<String> {
         redaction::terms_for(
@@ -290,12 +303,8 @@ impl Services {
         let user = self.user_by_ref(reference).await?;
         let mut conn = self.db.conn().await?;
         Ok(ScanTarget {
-            id: Some(user.id),
-            login: Some(user.login.clone()),
-            email: user.email.clone(),
-            firstname: Some(user.firstname.clone()),
-            lastname: Some(user.lastname.clone()),
             secret_hashes: secret_hashes_of(&mut conn, user.id).await?,
+            ..ScanTarget::of_user(&user)
         })
     }
 

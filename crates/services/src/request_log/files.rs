@@ -63,45 +63,14 @@ impl Drop for Guard<'_> {
     }
 }
 
-#[cfg(unix)]
+/// The operating system's advisory lock on the whole file (`flock` on
+/// Unix, `LockFileEx` on Windows), through the standard library.
 fn lock_file(file: &File) -> io::Result<()> {
-    use std::os::unix::io::AsRawFd;
-    loop {
-        // SAFETY: flock on a descriptor this process owns for the call's
-        // duration; no memory is shared with the kernel.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
+    file.lock()
 }
 
-#[cfg(unix)]
 fn unlock_file(file: &File) -> io::Result<()> {
-    use std::os::unix::io::AsRawFd;
-    // SAFETY: as in `lock_file`.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-// Elsewhere only one process may use a log directory; within it the
-// writer thread serialises all changes.
-#[cfg(not(unix))]
-fn lock_file(_: &File) -> io::Result<()> {
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn unlock_file(_: &File) -> io::Result<()> {
-    Ok(())
+    file.unlock()
 }
 
 /// One file of the log.

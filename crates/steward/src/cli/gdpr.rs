@@ -37,22 +37,7 @@ pub enum GdprCommand {
     /// person's identifiers: an existing USER, or the identifiers of
     /// someone erased (--id, --login, --email, --first-name, --last-name).
     /// Exits 1 when residue is found.
-    Scan {
-        user: Option<String>,
-        #[arg(long)]
-        id: Option<i64>,
-        #[arg(long)]
-        login: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
-        #[arg(long)]
-        first_name: Option<String>,
-        #[arg(long)]
-        last_name: Option<String>,
-        /// text or json
-        #[arg(long, default_value = "text")]
-        format: String,
-    },
+    Scan(gdpr_erase::ScanArgs),
     /// List the erasure certificates.
     Certificates,
     /// Print one erasure certificate.
@@ -101,25 +86,7 @@ async fn run_with(services: &Services, cmd: GdprCommand) -> anyhow::Result<()> {
         GdprCommand::Erase { user, yes, format } => {
             gdpr_erase::erase(services, &user, yes, &format).await
         }
-        GdprCommand::Scan {
-            user,
-            id,
-            login,
-            email,
-            first_name,
-            last_name,
-            format,
-        } => {
-            let args = gdpr_erase::ScanArgs {
-                user,
-                id,
-                login,
-                email,
-                first_name,
-                last_name,
-            };
-            gdpr_erase::scan(services, args, &format).await
-        }
+        GdprCommand::Scan(args) => gdpr_erase::scan(services, args).await,
         GdprCommand::Certificates => gdpr_erase::certificates(services).await,
         GdprCommand::Certificate { id, format } => {
             gdpr_erase::certificate(services, id, &format).await

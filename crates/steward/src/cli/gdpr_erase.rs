@@ -74,16 +74,28 @@ pub async fn erase(services: &Services, user: &str, yes: bool, format: &str) -> 
     Ok(())
 }
 
+/// What `steward gdpr scan` looks for: an existing USER, or the
+/// identifiers of someone erased.
+#[derive(clap::Args, Debug)]
 pub struct ScanArgs {
-    pub user: Option<String>,
-    pub id: Option<i64>,
-    pub login: Option<String>,
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    user: Option<String>,
+    #[arg(long)]
+    id: Option<i64>,
+    #[arg(long)]
+    login: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    /// text or json
+    #[arg(long, default_value = "text")]
+    format: String,
 }
 
-pub async fn scan(services: &Services, args: ScanArgs, format: &str) -> anyhow::Result<()> {
+pub async fn scan(services: &Services, args: ScanArgs) -> anyhow::Result<()> {
+    let format = args.format.as_str();
     check_format(format)?;
     let target = match &args.user {
         Some(user) => services

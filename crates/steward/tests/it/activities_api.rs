@@ -12,7 +12,7 @@ use crate::work_packages_api::{
     add_member, as_user, get_json, href, lookup, make_project, minimal, new_wp, patch,
 };
 
-async fn comment(app: &TestApp, token: &str, wp: i64, text: &str) -> Resp {
+pub async fn comment(app: &TestApp, token: &str, wp: i64, text: &str) -> Resp {
     as_user(
         app,
         token,

@@ -73,15 +73,7 @@ async fn create_wp(app: &TestApp, token: &str, project: i64, body: Value) -> i64
 }
 
 async fn comment(app: &TestApp, token: &str, wp: i64, text: &str) {
-    let res = as_user(
-        app,
-        token,
-        Method::POST,
-        &format!("/api/v3/work_packages/{wp}/activities"),
-    )
-    .json(&json!({"comment": {"raw": text}}))
-    .send()
-    .await;
+    let res = crate::activities_api::comment(app, token, wp, text).await;
     assert_eq!(res.status, 201, "{}", res.text());
 }
 
