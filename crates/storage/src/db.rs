@@ -153,6 +153,18 @@ impl Row<'_> {
     getter!(string, String);
     getter!(opt_string, Option<String>);
 
+    /// How many columns the row has.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            RowInner::Sqlite(r) => r.as_ref().column_count(),
+            RowInner::Pg(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn timestamp(&self, idx: usize) -> Result<Timestamp> {
         self.i64(idx).map(Timestamp)
     }

@@ -5,7 +5,7 @@
 
 use steward_domain::registry;
 
-use crate::db::{Conn, Db, Engine, Param, Result, StorageError};
+use crate::db::{Conn, Db, Engine, FromRow, Param, Result, Row, StorageError};
 use crate::params;
 use crate::users::escape_like;
 
@@ -163,6 +163,43 @@ pub async fn rows_containing(
         );
     }
     Ok(out)
+}
+
+/// One row's key and the values of the text columns asked for.
+pub struct TextCells {
+    pub key: String,
+    pub cells: Vec<Option<String>>,
+}
+
+impl FromRow for TextCells {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        let mut cells = Vec::with_capacity(row.len().saturating_sub(1));
+        for i in 1..row.len() {
+            cells.push(row.opt_string(i)?);
+        }
+        Ok(TextCells {
+            key: row.string(0)?,
+            cells,
+        })
+    }
+}
+
+/// Every row of `table` with the values of its text `columns`, in one pass
+/// over the table: the residue scan searches them itself, which is one
+/// table scan instead of one per column and search term.
+pub async fn text_cells(conn: &mut Conn, table: &str, columns: &[&str]) -> Result<Vec<TextCells>> {
+    for c in columns {
+        checked(table, c)?;
+    }
+    let key = row_key(table);
+    conn.query(
+        &format!(
+            "SELECT CAST({key} AS TEXT), {} FROM {table}",
+            columns.join(", ")
+        ),
+        params![],
+    )
+    .await
 }
 
 /// Sets a text cell of the row whose key column (see [`row_key`]) is `key`.

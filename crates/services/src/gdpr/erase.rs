@@ -218,13 +218,16 @@ impl Services {
                         "cannot scrub the request log: {e}; nothing was erased"
                     ))
                 };
-                log.unlink_user(user.id).await.map_err(io)?;
-                log.redact_terms(&target.log_terms()).await.map_err(io)?;
+                log.scrub_person(user.id, &target.log_terms())
+                    .await
+                    .map_err(io)?;
                 // Archives of exports about (or asked for by) the person go
                 // now; their rows go with the person in the transaction.
                 self.delete_export_archives_of(user.id).await?;
             }
         }
+        let mut phases = Phases::new(started);
+        phases.mark("request log and export archives");
         let mut tx = self.db.begin().await?;
         if tx.engine() == Engine::Postgres {
             // Holds off concurrent writers that would add a reference to
@@ -260,6 +263,7 @@ impl Services {
 
         let mut scrubbed: Vec<Scrubbed> = Vec::new();
 
+        phases.mark("guards and identifiers");
         // 2. Structured mentions in text.
         for (table, columns) in free_text_columns() {
             let rows =
@@ -300,6 +304,7 @@ impl Services {
             ));
         }
 
+        phases.mark("mentions in text");
         // 3. Every user reference, then the account.
         for (table, column, action) in user_ref_columns() {
             if table == "mentions" {
@@ -351,6 +356,7 @@ impl Services {
         ));
         steward_storage::work_packages::bump_data_version(&mut tx).await?;
 
+        phases.mark("references re-pointed and rows deleted");
         // 4 and 5. The scan on this transaction's view (and the request
         // log and caches); free-text hits become the redaction queue.
         self.totals.clear();
@@ -378,6 +384,7 @@ impl Services {
             )));
         }
 
+        phases.mark("residue scan");
         let salt_bytes = secrets::random_bytes::<16>();
         let salt: String = salt_bytes.iter().map(|b| format!("{b:02x}")).collect();
         let hash = subject_hash(&salt, id);
@@ -456,6 +463,8 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        phases.mark("certificate and commit");
+        phases.log(id);
 
         // Outside the transaction: nothing here can leave a half-erased
         // person, only files and caches that no longer point anywhere.
@@ -466,5 +475,37 @@ impl Services {
             already_erased: false,
             certificate: doc,
         })
+    }
+}
+
+/// How long each phase of an erasure took, logged at debug level: the
+/// first place to look when an erasure is slow.
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new(started: Instant) -> Self {
+        Phases {
+            last: started,
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.done
+            .push((phase, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+
+    fn log(&self, id: UserId) {
+        let phases: Vec<String> = self
+            .done
+            .iter()
+            .map(|(p, ms)| format!("{p} {ms:.1} ms"))
+            .collect();
+        tracing::debug!(user = id, "erasure phases: {}", phases.join(", "));
     }
 }

@@ -149,6 +149,7 @@ pub async fn scan_database(
     let mut report = ScanReport::default();
     let terms = target.terms();
     let identifiers = target.identifier_terms();
+    let lowered_terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
     let mut tables = BTreeSet::new();
 
     // User references: equality on every UserRef column.
@@ -222,36 +223,48 @@ pub async fn scan_database(
                 None => by_table.push((table, vec![column.name])),
             }
         }
+        let finders: Vec<memchr::memmem::Finder<'_>> = lowered_terms
+            .iter()
+            .map(|t| memchr::memmem::Finder::new(t.as_bytes()))
+            .collect();
+        let mut lower = String::new();
         for (table, columns) in by_table {
             tables.insert(table.name);
             report.columns_checked += columns.len();
-            let rows = erasure::rows_containing(conn, table.name, &columns, &terms).await?;
-            for (row, column, text) in rows {
-                if table.name == "users" && is_builtin_row(&row) {
+            for row in erasure::text_cells(conn, table.name, &columns).await? {
+                if table.name == "users" && is_builtin_row(&row.key) {
                     continue;
                 }
-                let class = classify(table, &column);
-                // LIKE found a substring; only whole words count ("Anna" in
-                // "Annabel" is someone else). In structured columns only the
-                // login and email are evidence: other people share names.
-                let evidence = match class {
-                    HitClass::Residue => &identifiers,
-                    _ => &terms,
-                };
-                if redaction::occurrences(&text, evidence).is_empty() {
-                    continue;
-                }
-                let hit = Hit {
-                    table: table.name.into(),
-                    column,
-                    row,
-                    found: "text",
-                    class,
-                };
-                match class {
-                    HitClass::Residue => report.residue.push(hit),
-                    HitClass::FreeText => report.free_text.push(hit),
-                    HitClass::Held => report.held.push(hit),
+                for (column, text) in columns.iter().zip(&row.cells) {
+                    let Some(text) = text else { continue };
+                    lower_into(text, &mut lower);
+                    if !finders.iter().any(|f| f.find(lower.as_bytes()).is_some()) {
+                        continue;
+                    }
+                    let class = classify(table, column);
+                    // A substring is not yet a hit: only whole words count
+                    // ("Anna" in "Annabel" is someone else). In structured
+                    // columns only the login and email are evidence: other
+                    // people share names.
+                    let evidence = match class {
+                        HitClass::Residue => &identifiers,
+                        _ => &terms,
+                    };
+                    if redaction::occurrences(text, evidence).is_empty() {
+                        continue;
+                    }
+                    let hit = Hit {
+                        table: table.name.into(),
+                        column: (*column).to_string(),
+                        row: row.key.clone(),
+                        found: "text",
+                        class,
+                    };
+                    match class {
+                        HitClass::Residue => report.residue.push(hit),
+                        HitClass::FreeText => report.free_text.push(hit),
+                        HitClass::Held => report.held.push(hit),
+                    }
                 }
             }
         }
@@ -279,6 +292,18 @@ pub async fn secret_hashes_of(conn: &mut Conn, id: UserId) -> Result<Vec<String>
         }
     }
     Ok(out)
+}
+
+/// `text` lower-cased into `out` (reused between calls: the scan reads
+/// every text cell of the database).
+fn lower_into(text: &str, out: &mut String) {
+    out.clear();
+    if text.is_ascii() {
+        out.push_str(text);
+        out.make_ascii_lowercase();
+    } else {
+        out.extend(text.chars().flat_map(char::to_lowercase));
+    }
 }
 
 fn is_builtin_row(row: &str) -> bool {
@@ -335,13 +360,14 @@ impl Services {
         let log = self.request_log();
         let io =
             |e: std::io::Error| ServiceError::Conflict(format!("cannot read the request log: {e}"));
-        let mut lines = std::collections::BTreeSet::new();
         if let Some(id) = target.id {
-            lines.extend(log.mentions_user(id).await.map_err(io)?);
             report.cache_entries = self.totals.entries_mentioning(id);
         }
-        lines.extend(log.mentions_terms(&target.log_terms()).await.map_err(io)?);
-        report.request_log_lines = lines.len();
+        report.request_log_lines = log
+            .mentions_person(target.id, &target.log_terms())
+            .await
+            .map_err(io)?
+            .len();
         Ok(())
     }
 }

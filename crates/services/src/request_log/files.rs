@@ -11,7 +11,7 @@
 //! the writer notices the replaced file (its inode changed) and reopens it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -204,83 +204,174 @@ fn remove(f: &LogFile, removed: &mut Removed) -> io::Result<()> {
     }
 }
 
-/// Reads every line of every file, oldest first, calling `each` with the
-/// file, its 1-based line number and the line. The caller holds the lock.
-pub fn scan(dir: &Path, mut each: impl FnMut(&Path, usize, &str)) -> io::Result<()> {
+/// What a line must contain to be worth looking at: byte strings found as
+/// they are, and lower-case strings found in the lower-cased line. Files
+/// and lines with none of them are passed over without being parsed, which
+/// keeps a search of a full log (100 MB) to a few tens of milliseconds.
+/// Without any needle every line is looked at.
+#[derive(Clone, Debug, Default)]
+pub struct Prefilter {
+    exact: Vec<Vec<u8>>,
+    folded: Vec<Vec<u8>>,
+}
+
+impl Prefilter {
+    pub fn exact<S: AsRef<str>>(mut self, needles: impl IntoIterator<Item = S>) -> Self {
+        self.exact
+            .extend(needles.into_iter().map(|n| n.as_ref().as_bytes().to_vec()));
+        self
+    }
+
+    /// Needles compared without case (ASCII case folding on both sides,
+    /// which JSON text and the search terms share).
+    pub fn folded<S: AsRef<str>>(mut self, needles: impl IntoIterator<Item = S>) -> Self {
+        self.folded.extend(
+            needles
+                .into_iter()
+                .map(|n| n.as_ref().to_ascii_lowercase().into_bytes()),
+        );
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.folded.is_empty()
+    }
+
+    /// Lines that pass either filter.
+    pub fn union(mut self, other: Prefilter) -> Self {
+        self.exact.extend(other.exact);
+        self.folded.extend(other.folded);
+        self
+    }
+
+    fn matches(&self, bytes: &[u8], lowered: &mut Vec<u8>) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        if self
+            .exact
+            .iter()
+            .any(|n| memchr::memmem::find(bytes, n).is_some())
+        {
+            return true;
+        }
+        if self.folded.is_empty() {
+            return false;
+        }
+        lowered.clear();
+        lowered.extend_from_slice(bytes);
+        lowered.make_ascii_lowercase();
+        self.folded
+            .iter()
+            .any(|n| memchr::memmem::find(lowered, n).is_some())
+    }
+}
+
+/// The lines of a file's content: (number from 1, bytes without the newline).
+fn lines(content: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut start = 0;
+    let mut n = 0;
+    std::iter::from_fn(move || {
+        if start >= content.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
+        let line = &content[start..end];
+        start = end + 1;
+        n += 1;
+        Some((n, line))
+    })
+}
+
+/// A file's content, or `None` when retention deleted it between listing
+/// and reading. Files are at most `max_file_mb` large.
+fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(content) => Ok(Some(content)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Calls `each` with (file, line number from 1, line) for every line that
+/// passes the prefilter, oldest file first. The caller holds the lock.
+pub fn scan(
+    dir: &Path,
+    filter: &Prefilter,
+    mut each: impl FnMut(&Path, usize, &str),
+) -> io::Result<()> {
+    let mut lowered = Vec::new();
     for f in list(dir)? {
-        let file = match File::open(&f.path) {
-            Ok(file) => file,
-            // Deleted by retention between listing and opening.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
+        let Some(content) = read(&f.path)? else {
+            continue;
         };
-        for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-            let line = line?;
-            if let Ok(text) = std::str::from_utf8(&line) {
-                each(&f.path, i + 1, text);
+        if !filter.matches(&content, &mut lowered) {
+            continue;
+        }
+        for (n, line) in lines(&content) {
+            if !filter.matches(line, &mut lowered) {
+                continue;
+            }
+            if let Ok(text) = std::str::from_utf8(line) {
+                each(&f.path, n, text);
             }
         }
     }
     Ok(())
 }
 
-/// Rewrites every file in which `change` alters a line: the new content
-/// goes to a temporary file beside it, which then replaces the original in
-/// one rename, keeping the original's modification time so that a rewrite
-/// does not extend the file's life under the age limit. Returns how many
-/// lines changed. The caller holds the lock.
-pub fn rewrite(dir: &Path, mut change: impl FnMut(&str) -> Option<String>) -> io::Result<usize> {
+/// Rewrites every file in which `change` alters a line that passes the
+/// prefilter: the new content goes to a temporary file beside it, which
+/// then replaces the original in one rename, keeping the original's
+/// modification time so that a rewrite does not extend the file's life
+/// under the age limit. Returns how many lines changed. The caller holds
+/// the lock.
+pub fn rewrite(
+    dir: &Path,
+    filter: &Prefilter,
+    mut change: impl FnMut(&str) -> Option<String>,
+) -> io::Result<usize> {
     let mut changed = 0;
+    let mut lowered = Vec::new();
     for f in list(dir)? {
-        let file = match File::open(&f.path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
+        let Some(content) = read(&f.path)? else {
+            continue;
         };
-        let tmp = f.path.with_extension("jsonl.rewrite");
-        let mut out: Option<io::BufWriter<File>> = None;
-        let mut kept: Vec<u8> = Vec::new();
+        if !filter.matches(&content, &mut lowered) {
+            continue;
+        }
+        let mut out: Vec<u8> = Vec::with_capacity(content.len());
         let mut here = 0;
-        for line in BufReader::new(file).split(b'\n') {
-            let line = line?;
-            let replacement = std::str::from_utf8(&line).ok().and_then(&mut change);
-            if replacement.is_some() && out.is_none() {
-                // First change in this file: start the copy with the lines
-                // read so far.
-                let file = private_file()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(&tmp)?;
-                let mut w = io::BufWriter::new(file);
-                w.write_all(&kept)?;
-                kept = Vec::new();
-                out = Some(w);
-            }
-            match (&mut out, replacement) {
-                (Some(w), Some(new)) => {
+        for (_, line) in lines(&content) {
+            let replacement = if filter.matches(line, &mut lowered) {
+                std::str::from_utf8(line).ok().and_then(&mut change)
+            } else {
+                None
+            };
+            match replacement {
+                Some(new) => {
                     here += 1;
-                    w.write_all(new.as_bytes())?;
-                    w.write_all(b"\n")?;
+                    out.extend_from_slice(new.as_bytes());
                 }
-                (Some(w), None) => {
-                    w.write_all(&line)?;
-                    w.write_all(b"\n")?;
-                }
-                (None, _) => {
-                    kept.extend_from_slice(&line);
-                    kept.push(b'\n');
-                }
+                None => out.extend_from_slice(line),
             }
+            out.push(b'\n');
         }
-        if let Some(w) = out {
-            let file = w.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-            file.set_modified(f.modified)?;
-            drop(file);
-            fs::rename(&tmp, &f.path)?;
-            changed += here;
+        if here == 0 {
+            continue;
         }
+        let tmp = f.path.with_extension("jsonl.rewrite");
+        let mut file = private_file()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        file.write_all(&out)?;
+        file.sync_all()?;
+        file.set_modified(f.modified)?;
+        drop(file);
+        fs::rename(&tmp, &f.path)?;
+        changed += here;
     }
     Ok(changed)
 }

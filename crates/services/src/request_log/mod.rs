@@ -325,7 +325,7 @@ impl RequestLog {
             let _guard = lock.lock()?;
             let m = Matcher::for_user(&shared.config.dir, user)?;
             let mut out = Vec::new();
-            files::scan(&shared.config.dir, |_, _, text| {
+            files::scan(&shared.config.dir, &m.prefilter(true), |_, _, text| {
                 if !m.may_be_own(text) {
                     return;
                 }
@@ -359,7 +359,7 @@ impl RequestLog {
             };
             let _guard = lock.lock()?;
             let m = Matcher::for_user(&shared.config.dir, user)?;
-            files::rewrite(&shared.config.dir, |text| {
+            files::rewrite(&shared.config.dir, &m.prefilter(false), |text| {
                 if !m.may_mention(text) {
                     return None;
                 }
@@ -382,7 +382,7 @@ impl RequestLog {
             let _guard = lock.lock()?;
             let m = Matcher::for_user(&shared.config.dir, user)?;
             let mut out = Vec::new();
-            files::scan(&shared.config.dir, |path, n, text| {
+            files::scan(&shared.config.dir, &m.prefilter(false), |path, n, text| {
                 if !m.may_mention(text) {
                     return;
                 }
@@ -413,13 +413,88 @@ impl RequestLog {
                 return Ok(0);
             };
             let _guard = lock.lock()?;
-            files::rewrite(&shared.config.dir, |text| {
+            files::rewrite(&shared.config.dir, &terms.prefilter(), |text| {
                 if !terms.in_raw(text) {
                     return None;
                 }
                 let mut line: Line = serde_json::from_str(text).ok()?;
                 terms.redact(&mut line).then(|| to_json(&line))
             })
+        })
+        .await
+    }
+
+    /// [`RequestLog::unlink_user`] and [`RequestLog::redact_terms`] in one
+    /// pass over the files: what erasure does to the log.
+    pub async fn scrub_person(&self, user: UserId, terms: &[String]) -> io::Result<usize> {
+        if let Some(inner) = &self.inner {
+            if let Ok(mut set) = inner.shared.erased.lock() {
+                set.insert(user);
+            }
+            inner.shared.any_erased.store(true, Ordering::Relaxed);
+        }
+        let terms = Terms::new(terms);
+        self.flush().await;
+        self.blocking(move |shared| {
+            let Some(lock) = open_lock(&shared.config.dir)? else {
+                return Ok(0);
+            };
+            let _guard = lock.lock()?;
+            let m = Matcher::for_user(&shared.config.dir, user)?;
+            let filter = person_prefilter(&m, &terms);
+            files::rewrite(&shared.config.dir, &filter, |text| {
+                let (mentions, named) = (m.may_mention(text), terms.in_raw(text));
+                if !mentions && !named {
+                    return None;
+                }
+                let mut line: Line = serde_json::from_str(text).ok()?;
+                let unlinked = mentions && m.unlink(&mut line);
+                let redacted = named && terms.redact(&mut line);
+                (unlinked || redacted).then(|| to_json(&line))
+            })
+        })
+        .await
+    }
+
+    /// [`RequestLog::mentions_user`] and [`RequestLog::mentions_terms`] in
+    /// one pass: the lines that still name the person, for the residue scan.
+    pub async fn mentions_person(
+        &self,
+        user: Option<UserId>,
+        terms: &[String],
+    ) -> io::Result<Vec<(PathBuf, usize)>> {
+        let terms = Terms::new(terms);
+        if user.is_none() && terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.flush().await;
+        self.blocking(move |shared| {
+            let Some(lock) = open_lock(&shared.config.dir)? else {
+                return Ok(Vec::new());
+            };
+            let _guard = lock.lock()?;
+            let m = user
+                .map(|u| Matcher::for_user(&shared.config.dir, u))
+                .transpose()?;
+            let filter = match &m {
+                Some(m) => person_prefilter(m, &terms),
+                None => terms.prefilter(),
+            };
+            let mut out = Vec::new();
+            files::scan(&shared.config.dir, &filter, |path, n, text| {
+                let mentions = m.as_ref().is_some_and(|m| m.may_mention(text));
+                let named = !terms.is_empty() && terms.in_raw(text);
+                if !mentions && !named {
+                    return;
+                }
+                if let Ok(mut line) = serde_json::from_str::<Line>(text) {
+                    let unlinked = mentions && m.as_ref().is_some_and(|m| m.unlink(&mut line));
+                    if unlinked || (named && terms.redact(&mut line)) {
+                        out.push((path.to_path_buf(), n));
+                    }
+                }
+            })?;
+            Ok(out)
         })
         .await
     }
@@ -437,7 +512,7 @@ impl RequestLog {
             };
             let _guard = lock.lock()?;
             let mut out = Vec::new();
-            files::scan(&shared.config.dir, |path, n, text| {
+            files::scan(&shared.config.dir, &terms.prefilter(), |path, n, text| {
                 if !terms.in_raw(text) {
                     return;
                 }
@@ -592,6 +667,16 @@ fn scrub_value(v: &mut Value, id: &str) -> bool {
     }
 }
 
+/// Lines that may name the person: by id (or pseudonym) or by a term.
+fn person_prefilter(m: &Matcher, terms: &Terms) -> files::Prefilter {
+    let by_terms = terms.prefilter();
+    if !terms.is_empty() && by_terms.is_empty() {
+        // Terms outside ASCII: every line must be looked at.
+        return by_terms;
+    }
+    by_terms.union(m.prefilter(false))
+}
+
 /// Finds one person in lines: cheap substring tests on the raw text first,
 /// so that a large log is parsed only where it may matter.
 struct Matcher {
@@ -612,6 +697,17 @@ impl Matcher {
             raw_id: format!("\"user_id\":{user}"),
             raw_links: [format!("users/{user}"), format!("principals/{user}")],
         })
+    }
+
+    /// The needles of [`Matcher::may_be_own`] (`own_only`) or
+    /// [`Matcher::may_mention`], for the file-level prefilter.
+    fn prefilter(&self, own_only: bool) -> files::Prefilter {
+        let mut needles: Vec<&str> = vec![&self.raw_id];
+        needles.extend(self.pseudonym.as_deref());
+        if !own_only {
+            needles.extend(self.raw_links.iter().map(String::as_str));
+        }
+        files::Prefilter::default().exact(needles)
     }
 
     fn may_be_own(&self, text: &str) -> bool {
@@ -668,6 +764,17 @@ impl Terms {
 
     fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Lines worth parsing: those with a term, compared without ASCII
+    /// case. A term outside ASCII has case forms ASCII folding cannot
+    /// match, so then every line is parsed.
+    fn prefilter(&self) -> files::Prefilter {
+        if self.0.iter().all(|t| t.is_ascii()) {
+            files::Prefilter::default().folded(&self.0)
+        } else {
+            files::Prefilter::default()
+        }
     }
 
     fn in_text(&self, text: &str) -> bool {
