@@ -22,6 +22,7 @@ use tower::util::MapRequestLayer;
 use tower::Layer;
 
 pub use error::ApiError;
+pub use routes::not_found;
 
 /// HTTP settings taken from the configuration.
 #[derive(Clone, Debug)]
@@ -54,10 +55,23 @@ pub struct AppState {
 
 /// The routes with their layers, before path normalisation.
 pub fn router(state: AppState) -> Router {
+    with_pages(state, Router::new(), routes::not_found)
+}
+
+/// The API's routes plus other routes beside them (the web pages), which
+/// then also pass through the request id, panic guard and request log.
+/// `fallback` answers paths no route serves; it must leave `/api` and
+/// `/health` to [`not_found`].
+pub fn with_pages<H, T>(state: AppState, pages: Router<AppState>, fallback: H) -> Router
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
     Router::new()
         .route("/health", get(routes::health::health))
         .nest("/api/v3", routes::api_v3())
-        .fallback(routes::not_found)
+        .merge(pages)
+        .fallback(fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -78,4 +92,24 @@ pub fn app(
        + Send
        + 'static {
     MapRequestLayer::new(middleware::normalize_path).layer(router(state))
+}
+
+/// [`app`] with other routes beside the API (see [`with_pages`]).
+pub fn app_with_pages<H, T>(
+    state: AppState,
+    pages: Router<AppState>,
+    fallback: H,
+) -> impl tower::Service<
+    Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    MapRequestLayer::new(middleware::normalize_path).layer(with_pages(state, pages, fallback))
 }

@@ -134,7 +134,12 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         anyhow!("server.listen: cannot listen on {addr}: {e}{hint}")
     })?;
     let addr = listener.local_addr()?;
-    let app = steward_api::app(app_state(config, services.clone()));
+    // The web pages sit beside the API and share its layers and state.
+    let app = steward_api::app_with_pages(
+        app_state(config, services.clone()),
+        steward_web::router(),
+        steward_web::not_found_fallback,
+    );
     // The single binary is complete: without separate workers, the server
     // runs the jobs itself.
     let worker = if config.jobs.in_process_worker {

@@ -29,4 +29,6 @@ mod schema_registry;
 mod seed;
 mod storage;
 mod users_api;
+mod web_browser;
+mod web_pages;
 mod work_packages_api;

@@ -1,0 +1,158 @@
+//! The frame every page shares: head, navigation, notices and footer, and
+//! small helpers the pages use (times, field errors, pagination).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use steward_domain::user::User;
+use steward_domain::Timestamp;
+
+use crate::assets::{script_url, style_url};
+
+/// Which part of the navigation the page belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Nav {
+    Home,
+    Projects,
+    WorkPackages,
+    Account,
+    /// Sign-in and error pages: no user menu.
+    Plain,
+}
+
+/// Who the page is for: the signed-in person and their session's CSRF
+/// token (for the sign-out form in the header).
+pub struct Chrome<'a> {
+    pub user: Option<&'a User>,
+    pub csrf: Option<&'a str>,
+    pub nav: Nav,
+}
+
+pub fn document(title: &str, chrome: &Chrome<'_>, notice: Option<&str>, main: Markup) -> Markup {
+    let current = |n: Nav| (chrome.nav == n).then_some("page");
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Steward" }
+                link rel="stylesheet" href=(style_url());
+                script src=(script_url()) defer {}
+            }
+            body {
+                a.skip #skip-link href="#main" { "Skip to content" }
+                header.top {
+                    nav.bar aria-label="Main" {
+                        a.brand href="/" { "Steward" }
+                        @if let Some(user) = chrome.user {
+                            ul.nav {
+                                li { a href="/" aria-current=[current(Nav::Home)] { "Home" } }
+                                li { a href="/projects" aria-current=[current(Nav::Projects)] { "Projects" } }
+                                li { a href="/work_packages" aria-current=[current(Nav::WorkPackages)] { "Work packages" } }
+                            }
+                            div.me {
+                                a href="/my/account" aria-current=[current(Nav::Account)] { (user.name()) }
+                                form.inline method="post" action="/logout" {
+                                    input type="hidden" name="csrf_token" value=(chrome.csrf.unwrap_or(""));
+                                    button.link type="submit" { "Sign out" }
+                                }
+                            }
+                        } @else {
+                            ul.nav {
+                                li { a href="/" { "Home" } }
+                            }
+                        }
+                    }
+                }
+                main #main tabindex="-1" {
+                    @if let Some(n) = notice {
+                        p.notice role="status" { (n) }
+                    }
+                    (main)
+                }
+                footer.foot {
+                    "Steward " (env!("CARGO_PKG_VERSION"))
+                    " · " a href="/api/v3" { "API v3" }
+                }
+            }
+        }
+    }
+}
+
+/// An HTML answer with the given status.
+pub fn html_response(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// A 303 to another page of ours (after a form was handled).
+pub fn see_other(location: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// `2024-05-01 10:00 UTC`, in a `<time>` element that carries the exact instant.
+pub fn time(t: Timestamp) -> Markup {
+    html! { time datetime=(t.to_string()) { (time_text(t)) } }
+}
+
+/// `2024-05-01 10:00 UTC`.
+pub fn time_text(t: Timestamp) -> String {
+    let full = t.to_string();
+    format!("{} {} UTC", &full[..10], &full[11..16])
+}
+
+/// Markdown from users, rendered with raw HTML escaped (see
+/// `steward_api::markdown`).
+pub fn markdown(source: &str) -> Markup {
+    PreEscaped(steward_api::markdown::to_html(source))
+}
+
+/// The message under a form field, linked to it by `aria-describedby`.
+pub fn field_error(id: &str, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error {
+            p.field-error id=(format!("{id}-error")) { (e) }
+        }
+    }
+}
+
+/// The id of a field's error message when there is one, for `aria-describedby`.
+pub fn described_by(id: &str, error: Option<&str>) -> Option<String> {
+    error.map(|_| format!("{id}-error"))
+}
+
+/// A short notice shown after a redirect, chosen by code so that a link
+/// cannot put arbitrary words on the page.
+pub fn notice(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        "signed_out" => "You have signed out.",
+        "project_created" => "The project was created.",
+        "project_saved" => "The project settings were saved.",
+        "project_archived" => "The project was archived.",
+        "project_unarchived" => "The project was unarchived.",
+        "comment_added" => "Your comment was added.",
+        "wp_created" => "The work package was created.",
+        "wp_saved" => "Your changes were saved.",
+        "member_added" => "The member was added.",
+        "member_removed" => "The member was removed.",
+        "profile_saved" => "Your profile was saved.",
+        "password_changed" => "Your password was changed. Your other sessions have ended.",
+        "session_revoked" => "The session was ended.",
+        "token_revoked" => "The API token was revoked.",
+        "export_requested" => "Your export was requested. This page shows when it is ready.",
+        "account_deleted" => "Your account was deleted.",
+        _ => return None,
+    })
+}

@@ -1,0 +1,123 @@
+//! The web UI: server-rendered HTML pages for the team and the data
+//! controller, beside the API. Templates are Rust code (maud), escaped by
+//! default and compiled into the binary together with the stylesheet and
+//! the little JavaScript the pages use, so there is no front-end build step
+//! and no file to install.
+//!
+//! Every action goes through `steward_services` (never SQL here) and asks
+//! `Access` for permissions exactly as the API does. Pages use the API's
+//! session cookie; forms carry the session's CSRF token in a hidden field.
+
+mod assets;
+mod error;
+mod forms;
+mod layout;
+mod pages;
+mod session;
+
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use steward_api::AppState;
+
+pub use error::not_found_fallback;
+
+/// No inline script or style, nothing from elsewhere: a page can only load
+/// Steward's own stylesheet and script, submit forms to Steward and never
+/// be framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+/// The pages and their assets, to be merged beside `/api/v3` and `/health`.
+pub fn router() -> Router<AppState> {
+    use pages::{
+        account, auth, data, home, members, project_settings, projects, work_packages, wp_form,
+    };
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/projects", get(projects::list).post(projects::create))
+        .route("/projects/new", get(projects::new_form))
+        .route("/projects/{id}", get(projects::show))
+        .route(
+            "/projects/{id}/settings",
+            get(project_settings::form).post(project_settings::save),
+        )
+        .route("/projects/{id}/archive", post(project_settings::archive))
+        .route(
+            "/projects/{id}/unarchive",
+            post(project_settings::unarchive),
+        )
+        .route(
+            "/projects/{id}/members",
+            get(members::list).post(members::add),
+        )
+        .route(
+            "/projects/{id}/members/{membership}/delete",
+            post(members::remove),
+        )
+        .route(
+            "/projects/{id}/work_packages",
+            get(work_packages::list_in_project).post(wp_form::create),
+        )
+        .route("/projects/{id}/work_packages/new", get(wp_form::new_form))
+        .route(
+            "/work_packages/{id}/edit",
+            get(wp_form::edit_form).post(wp_form::update),
+        )
+        .route("/work_packages", get(work_packages::list))
+        .route("/work_packages/{id}", get(work_packages::show))
+        .route(
+            "/work_packages/{id}/mentionable",
+            get(work_packages::mentionable),
+        )
+        .route("/work_packages/{id}/comments", post(work_packages::comment))
+        .route(
+            "/my/account",
+            get(account::profile).post(account::update_profile),
+        )
+        .route(
+            "/my/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/my/sessions", get(account::sessions))
+        .route("/my/sessions/{id}/revoke", post(account::revoke_session))
+        .route(
+            "/my/tokens",
+            get(account::tokens).post(account::create_token),
+        )
+        .route("/my/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/my/data", get(data::data).post(data::request_export))
+        .route(
+            "/my/delete",
+            get(data::delete_form).post(data::delete_account),
+        )
+        .route("/assets/{name}", get(assets::serve))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Headers every page and asset carries. Pages hold personal data, so they
+/// are not stored by caches unless the handler says otherwise (assets do).
+pub async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}

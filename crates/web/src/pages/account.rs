@@ -1,0 +1,472 @@
+//! My account: profile (rectification of one's own master data), password,
+//! active sessions and API tokens. Each is its own page under `/my`, with a
+//! shared sub-navigation.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use serde::Deserialize;
+use steward_api::AppState;
+use steward_domain::validate::LANGUAGES;
+use steward_services::accounts::UpdateUser;
+use steward_services::auth::SignInError;
+use steward_services::ServiceError;
+
+use crate::error::WebError;
+use crate::forms::Form;
+use crate::layout::{self, described_by, field_error, Nav};
+use crate::session::{session_cookie, Client, Viewer};
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Profile,
+    Password,
+    Sessions,
+    Tokens,
+    Data,
+    Delete,
+}
+
+/// The sub-navigation of the account pages.
+pub fn tabs(active: Tab) -> Markup {
+    let items = [
+        (Tab::Profile, "/my/account", "Profile"),
+        (Tab::Password, "/my/password", "Password"),
+        (Tab::Sessions, "/my/sessions", "Sessions"),
+        (Tab::Tokens, "/my/tokens", "API tokens"),
+        (Tab::Data, "/my/data", "Download my data"),
+        (Tab::Delete, "/my/delete", "Delete my account"),
+    ];
+    html! {
+        nav.tabs aria-label="My account" {
+            ul {
+                @for (tab, href, label) in items {
+                    li { a href=(href) aria-current=[(tab == active).then_some("page")] { (label) } }
+                }
+            }
+        }
+    }
+}
+
+/// The profile form's values and its messages per field.
+struct Profile {
+    firstname: String,
+    lastname: String,
+    email: String,
+    language: String,
+    time_zone: String,
+    error: Option<(&'static str, String)>,
+}
+
+impl Profile {
+    fn error(&self, attribute: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(a, _)| *a == attribute)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+fn profile_page(
+    viewer: &Viewer,
+    status: StatusCode,
+    f: &Profile,
+    notice: Option<&str>,
+) -> Response {
+    let text_field =
+        |id: &str, attribute: &str, label: &str, kind: &str, value: &str, autocomplete: &str| {
+            let err = f.error(attribute);
+            html! {
+                div.field {
+                    label for=(id) { (label) }
+                    input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete)
+                        aria-invalid=[err.map(|_| "true")] aria-describedby=[described_by(id, err)];
+                    (field_error(id, err))
+                }
+            }
+        };
+    let lang_err = f.error("language");
+    let other = f
+        .error
+        .as_ref()
+        .filter(|(a, _)| {
+            !matches!(
+                *a,
+                "firstName" | "lastName" | "email" | "language" | "timeZone"
+            )
+        })
+        .map(|(_, m)| m.as_str());
+    let main = html! {
+        h1 { "My account" }
+        (tabs(Tab::Profile))
+        section.narrow {
+            h2 { "Profile" }
+            p.muted { "Your login is " code { (viewer.user.login) } ". Only an administrator can change it." }
+            @if let Some(m) = other { div.alert role="alert" { (m) } }
+            form.stack method="post" action="/my/account" novalidate {
+                input type="hidden" name="csrf_token" value=(viewer.csrf());
+                (text_field("firstname", "firstName", "First name", "text", &f.firstname, "given-name"))
+                (text_field("lastname", "lastName", "Last name", "text", &f.lastname, "family-name"))
+                (text_field("email", "email", "Email", "email", &f.email, "email"))
+                div.field {
+                    label for="language" { "Language" }
+                    select #language name="language" aria-describedby=[described_by("language", lang_err)] {
+                        @for l in LANGUAGES {
+                            option value=(l) selected[*l == f.language] { (l) }
+                        }
+                    }
+                    (field_error("language", lang_err))
+                }
+                (text_field("time_zone", "timeZone", "Time zone (for example Europe/Berlin)", "text", &f.time_zone, "off"))
+                button.primary type="submit" { "Save" }
+            }
+        }
+    };
+    viewer.page(status, "My account", Nav::Account, notice, main)
+}
+
+pub async fn profile(viewer: Viewer, Query(q): Query<NoticeQuery>) -> Response {
+    let u = &viewer.user;
+    let f = Profile {
+        firstname: u.firstname.clone(),
+        lastname: u.lastname.clone(),
+        email: u.email.clone().unwrap_or_default(),
+        language: u.language.clone(),
+        time_zone: u.time_zone.clone(),
+        error: None,
+    };
+    profile_page(
+        &viewer,
+        StatusCode::OK,
+        &f,
+        layout::notice(q.notice.as_deref()),
+    )
+}
+
+pub async fn update_profile(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let mut f = Profile {
+        firstname: form.text("firstname"),
+        lastname: form.text("lastname"),
+        email: form.text("email"),
+        language: form.text("language"),
+        time_zone: form.text("time_zone"),
+        error: None,
+    };
+    // The fields a person may change about themself, as in the API.
+    let input = UpdateUser {
+        firstname: Some(f.firstname.clone()),
+        lastname: Some(f.lastname.clone()),
+        email: Some(f.email.clone()),
+        language: Some(f.language.clone()),
+        time_zone: Some(f.time_zone.clone()),
+        ..UpdateUser::default()
+    };
+    match state.services.update_user(viewer.user.id, input).await {
+        Ok(_) => Ok(layout::see_other("/my/account?notice=profile_saved")),
+        Err(ServiceError::Invalid(v)) => {
+            f.error = Some((v.attribute, v.message));
+            Ok(profile_page(
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &f,
+                None,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn password_page(viewer: &Viewer, status: StatusCode, error: Option<(&str, &str)>) -> Response {
+    let err = |a: &str| error.filter(|(at, _)| *at == a).map(|(_, m)| m);
+    let general = error
+        .filter(|(a, _)| !matches!(*a, "currentPassword" | "password" | "confirmation"))
+        .map(|(_, m)| m);
+    let field = |id: &str, attribute: &str, label: &str, autocomplete: &str| {
+        let e = err(attribute);
+        html! {
+            div.field {
+                label for=(id) { (label) }
+                input id=(id) name=(id) type="password" required autocomplete=(autocomplete)
+                    aria-invalid=[e.map(|_| "true")] aria-describedby=[described_by(id, e)];
+                (field_error(id, e))
+            }
+        }
+    };
+    let main = html! {
+        h1 { "My account" }
+        (tabs(Tab::Password))
+        section.narrow {
+            h2 { "Change password" }
+            p.muted { "Your other sessions end when the password changes; this one stays signed in." }
+            @if let Some(m) = general { div.alert role="alert" { (m) } }
+            form.stack method="post" action="/my/password" {
+                input type="hidden" name="csrf_token" value=(viewer.csrf());
+                (field("current_password", "currentPassword", "Current password", "current-password"))
+                (field("new_password", "password", "New password", "new-password"))
+                // Named so that the request log filters it like the other passwords.
+                (field("password_confirmation", "confirmation", "New password again", "new-password"))
+                button.primary type="submit" { "Change password" }
+            }
+        }
+    };
+    viewer.page(status, "Change password", Nav::Account, None, main)
+}
+
+pub async fn password_form(viewer: Viewer) -> Response {
+    password_page(&viewer, StatusCode::OK, None)
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Client(client): Client,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let new = form.text("new_password");
+    if new != form.text("password_confirmation") {
+        return Ok(password_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(("confirmation", "The two new passwords differ.")),
+        ));
+    }
+    match state
+        .services
+        .change_own_password(
+            &viewer.user,
+            &form.text("current_password"),
+            new,
+            Some(viewer.session.id),
+            &client,
+        )
+        .await
+    {
+        Ok(()) => Ok(layout::see_other("/my/account?notice=password_changed")),
+        Err(SignInError::Service(ServiceError::Invalid(v))) => Ok(password_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some((v.attribute, v.message.as_str())),
+        )),
+        Err(SignInError::Service(e)) => Err(e.into()),
+        Err(e) => {
+            // Blocked or locked meanwhile: say so, as the sign-in page does.
+            let message = e.to_string();
+            Ok(password_page(
+                &viewer,
+                StatusCode::FORBIDDEN,
+                Some(("", message.as_str())),
+            ))
+        }
+    }
+}
+
+pub async fn sessions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    let list = state.services.sessions_of(viewer.user.id).await?;
+    let main = html! {
+        h1 { "My account" }
+        (tabs(Tab::Sessions))
+        section {
+            h2 { "Active sessions" }
+            p.muted { "Every browser signed in as you. End the ones you do not recognise." }
+            div.table-wrap {
+                table.list {
+                    thead { tr { th scope="col" { "Browser" } th scope="col" { "Address" } th scope="col" { "Signed in" } th scope="col" { "Last seen" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                    tbody {
+                        @for s in &list {
+                            tr {
+                                td {
+                                    (s.user_agent.as_deref().unwrap_or("unknown"))
+                                    @if s.id == viewer.session.id { " " span.badge { "this session" } }
+                                }
+                                td { (s.ip_address.as_deref().unwrap_or("—")) }
+                                td { (layout::time(s.created_at)) }
+                                td { (layout::time(s.last_seen_at)) }
+                                td {
+                                    form.inline method="post" action=(format!("/my/sessions/{}/revoke", s.id)) {
+                                        input type="hidden" name="csrf_token" value=(viewer.csrf());
+                                        button.danger type="submit" {
+                                            @if s.id == viewer.session.id { "Sign out" } @else { "End session" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(viewer.page(
+        StatusCode::OK,
+        "Sessions",
+        Nav::Account,
+        layout::notice(q.notice.as_deref()),
+        main,
+    ))
+}
+
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    state.services.revoke_session(viewer.user.id, id).await?;
+    if id == viewer.session.id {
+        let mut res = layout::see_other("/login?notice=signed_out");
+        if let Ok(v) = session_cookie(&state, "", true).parse() {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+        return Ok(res);
+    }
+    Ok(layout::see_other("/my/sessions?notice=session_revoked"))
+}
+
+/// The tokens page; `created` is a new token's name and secret, shown on
+/// this one answer only (Steward keeps only its hash).
+async fn tokens_page(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    created: Option<(&str, &str)>,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Result<Response, WebError> {
+    let list = state.services.api_tokens_of(viewer.user.id).await?;
+    let main = html! {
+        h1 { "My account" }
+        (tabs(Tab::Tokens))
+        section {
+            h2 { "API tokens" }
+            p.muted { "For scripts and OpenProject API clients: send a token as HTTP Basic with the user name apikey, or as a Bearer token." }
+            @if let Some((name, secret)) = created {
+                div.alert.success role="status" {
+                    p { "The token " strong { (name) } " was created. Copy it now: it is shown only once." }
+                    label for="new-token" { "Token" }
+                    input #new-token type="text" readonly value=(secret) data-select-on-focus;
+                }
+            }
+            @if list.is_empty() {
+                p { "You have no API tokens." }
+            } @else {
+                div.table-wrap {
+                    table.list {
+                        thead { tr { th scope="col" { "Name" } th scope="col" { "Created" } th scope="col" { "Last used" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                        tbody {
+                            @for t in &list {
+                                tr {
+                                    td { (t.name) }
+                                    td { (layout::time(t.created_at)) }
+                                    td {
+                                        @match t.last_used_at {
+                                            Some(at) => { (layout::time(at)) }
+                                            None => { "never" }
+                                        }
+                                    }
+                                    td {
+                                        form.inline method="post" action=(format!("/my/tokens/{}/revoke", t.id)) {
+                                            input type="hidden" name="csrf_token" value=(viewer.csrf());
+                                            button.danger type="submit" data-confirm=(format!("Revoke the token {}? Programs using it stop working.", t.name)) { "Revoke" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "New token" }
+            form.stack.narrow method="post" action="/my/tokens" {
+                input type="hidden" name="csrf_token" value=(viewer.csrf());
+                div.field {
+                    label for="token-name" { "Name" }
+                    input #token-name name="name" type="text" required maxlength="100"
+                        aria-invalid=[error.map(|_| "true")] aria-describedby=[described_by("token-name", error)];
+                    (field_error("token-name", error))
+                }
+                button.primary type="submit" { "Create token" }
+            }
+        }
+    };
+    Ok(viewer.page(status, "API tokens", Nav::Account, notice, main))
+}
+
+pub async fn tokens(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    tokens_page(
+        &state,
+        &viewer,
+        StatusCode::OK,
+        None,
+        None,
+        layout::notice(q.notice.as_deref()),
+    )
+    .await
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let name = form.text("name");
+    match state.services.create_api_token(viewer.user.id, &name).await {
+        Ok((token, secret)) => {
+            tokens_page(
+                &state,
+                &viewer,
+                StatusCode::CREATED,
+                Some((token.name.as_str(), secret.as_str())),
+                None,
+                None,
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(v)) => {
+            tokens_page(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(&v.message),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    state.services.revoke_api_token(viewer.user.id, id).await?;
+    Ok(layout::see_other("/my/tokens?notice=token_revoked"))
+}

@@ -1,0 +1,56 @@
+//! One module per area of the UI.
+
+pub mod account;
+pub mod auth;
+pub mod data;
+pub mod home;
+pub mod members;
+pub mod project_settings;
+pub mod projects;
+pub mod work_packages;
+pub mod wp_form;
+
+use maud::{html, Markup};
+
+/// `?page=` as a page number from 1; anything else is the first page.
+pub fn page_number(raw: Option<&str>) -> i64 {
+    raw.and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|n| (1..=1_000_000).contains(n))
+        .unwrap_or(1)
+}
+
+/// A link to `base` with the non-empty `params` as its query.
+pub fn link(base: &str, params: &[(&str, &str)]) -> String {
+    let kept: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .copied()
+        .collect();
+    if kept.is_empty() {
+        return base.to_string();
+    }
+    format!(
+        "{base}?{}",
+        serde_urlencoded::to_string(&kept).unwrap_or_default()
+    )
+}
+
+/// Previous / next links and where one is, when there is more than a page.
+pub fn pager(base: &str, params: &[(&str, &str)], page: i64, per: i64, total: i64) -> Markup {
+    let pages = ((total + per - 1) / per).max(1);
+    let to = |p: i64| {
+        let p = p.to_string();
+        let mut all: Vec<(&str, &str)> = params.to_vec();
+        all.push(("page", &p));
+        link(base, &all)
+    };
+    html! {
+        @if pages > 1 || page > 1 {
+            nav.pager aria-label="Pages" {
+                @if page > 1 { a rel="prev" href=(to(page - 1)) { "← Previous" } }
+                span { "Page " (page) " of " (pages) " · " (total) " in all" }
+                @if page < pages { a rel="next" href=(to(page + 1)) { "Next →" } }
+            }
+        }
+    }
+}

@@ -1,0 +1,740 @@
+//! Work packages: the filtered, sorted, paged list (all visible ones or one
+//! project's), and a work package with its activity stream (comments and
+//! changes interleaved, oldest first, as in OpenProject) and a comment box.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use serde::Deserialize;
+use steward_api::AppState;
+use steward_domain::permission::Permission;
+use steward_domain::project::Project;
+use steward_services::ServiceError;
+use steward_storage::lookups::{Status, WpType};
+use steward_storage::work_packages::{Cond, IdColumn, Query as WpQuery, Sort, UserColumn};
+
+use crate::error::WebError;
+use crate::forms::Form;
+use crate::layout::{self, described_by, field_error, Nav};
+use crate::session::Viewer;
+
+const PER_PAGE: i64 = 25;
+
+/// The list's query string. Every field is optional and read leniently: a
+/// value that makes no sense is ignored, never an error page.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    status: Option<String>,
+    #[serde(rename = "type")]
+    type_: Option<String>,
+    assignee: Option<String>,
+    responsible: Option<String>,
+    author: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<String>,
+}
+
+/// The sortable columns: query value, heading, sort key.
+const COLUMNS: &[(&str, &str, Sort)] = &[
+    ("id", "#", Sort::Id),
+    ("type", "Type", Sort::Type),
+    ("subject", "Subject", Sort::Subject),
+    ("status", "Status", Sort::Status),
+    ("assignee", "Assignee", Sort::Assignee),
+    ("priority", "Priority", Sort::Priority),
+    ("updated", "Updated", Sort::UpdatedAt),
+];
+
+fn user_cond(col: UserColumn, raw: &str, me: i64) -> Option<Cond> {
+    let raw = raw.trim();
+    match raw {
+        "me" => Some(Cond::UserIn {
+            col,
+            ids: vec![me],
+            negate: false,
+        }),
+        "none" => Some(Cond::UserSet { col, set: false }),
+        _ => raw.parse::<i64>().ok().map(|id| Cond::UserIn {
+            col,
+            ids: vec![id],
+            negate: false,
+        }),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    render_list(&state, &viewer, q, None).await
+}
+
+pub async fn list_in_project(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let access = viewer.access(&state).await?;
+    let project = state.services.project(&access, &id).await?;
+    if !access.allowed(&project, Permission::ViewWorkPackages) {
+        return Err(WebError::NotFound);
+    }
+    render_list(&state, &viewer, q, Some(project)).await
+}
+
+async fn render_list(
+    state: &AppState,
+    viewer: &Viewer,
+    q: ListQuery,
+    project: Option<Project>,
+) -> Result<Response, WebError> {
+    let access = viewer.access(state).await?;
+    let me = viewer.user.id;
+    let statuses = state.services.list_reference::<Status>().await?;
+    let types = state.services.list_reference::<WpType>().await?;
+
+    let status = q.status.as_deref().unwrap_or("open").trim().to_string();
+    let type_ = q.type_.as_deref().unwrap_or("").trim().to_string();
+    let assignee = q.assignee.as_deref().unwrap_or("").trim().to_string();
+    let responsible = q.responsible.as_deref().unwrap_or("").trim().to_string();
+    let author = q.author.as_deref().unwrap_or("").trim().to_string();
+    // NUL is refused by PostgreSQL and cut by SQLite: it cannot match anyway.
+    let text: String =
+        q.q.as_deref()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .filter(|c| *c != '\0')
+            .take(200)
+            .collect();
+    let sort_key = q
+        .sort
+        .as_deref()
+        .filter(|s| COLUMNS.iter().any(|(k, _, _)| k == s))
+        .unwrap_or("updated")
+        .to_string();
+    let desc = match q.dir.as_deref() {
+        Some("asc") => false,
+        Some("desc") => true,
+        _ => sort_key == "updated",
+    };
+    let page = super::page_number(q.page.as_deref());
+
+    let mut conds = Vec::new();
+    match status.as_str() {
+        "open" => conds.push(Cond::StatusOpen(true)),
+        "closed" => conds.push(Cond::StatusOpen(false)),
+        other => {
+            if let Ok(id) = other.parse::<i64>() {
+                conds.push(Cond::IdIn {
+                    col: IdColumn::Status,
+                    ids: vec![id],
+                    negate: false,
+                });
+            }
+        }
+    }
+    if let Ok(id) = type_.parse::<i64>() {
+        conds.push(Cond::IdIn {
+            col: IdColumn::Type,
+            ids: vec![id],
+            negate: false,
+        });
+    }
+    conds.extend(user_cond(UserColumn::Assignee, &assignee, me));
+    conds.extend(user_cond(UserColumn::Responsible, &responsible, me));
+    if author != "none" {
+        conds.extend(user_cond(UserColumn::Author, &author, me));
+    }
+    if !text.is_empty() {
+        conds.push(Cond::SubjectContains {
+            text: text.clone(),
+            negate: false,
+        });
+    }
+    if let Some(p) = &project {
+        conds.push(Cond::IdIn {
+            col: IdColumn::Project,
+            ids: vec![p.id],
+            negate: false,
+        });
+    }
+    let sort = COLUMNS
+        .iter()
+        .find(|(k, _, _)| *k == sort_key)
+        .map(|(_, _, s)| *s)
+        .unwrap_or(Sort::UpdatedAt);
+    let query = WpQuery {
+        conds,
+        sort: vec![(sort, desc), (Sort::Id, desc)],
+        ..WpQuery::default()
+    };
+    let (rows, total) = state
+        .services
+        .list_work_packages(&access, query, PER_PAGE, (page - 1) * PER_PAGE)
+        .await?;
+
+    let base = match &project {
+        Some(p) => format!("/projects/{}/work_packages", p.identifier),
+        None => "/work_packages".to_string(),
+    };
+    let dir_s = if desc { "desc" } else { "asc" };
+    let filters: Vec<(&str, &str)> = vec![
+        ("status", status.as_str()),
+        ("type", type_.as_str()),
+        ("assignee", assignee.as_str()),
+        ("responsible", responsible.as_str()),
+        ("author", author.as_str()),
+        ("q", text.as_str()),
+    ];
+    let mut with_sort = filters.clone();
+    with_sort.push(("sort", sort_key.as_str()));
+    with_sort.push(("dir", dir_s));
+    // A heading's link sorts by its column, the other way round when the
+    // list is already sorted by it.
+    let headings: Vec<(&str, bool, String)> = COLUMNS
+        .iter()
+        .map(|(key, label, _)| {
+            let active = *key == sort_key;
+            let next_dir = if active && !desc { "desc" } else { "asc" };
+            let mut params = filters.clone();
+            params.push(("sort", key));
+            params.push(("dir", next_dir));
+            (*label, active, super::link(&base, &params))
+        })
+        .collect();
+    let title = match &project {
+        Some(p) => format!("Work packages · {}", p.name),
+        None => "Work packages".to_string(),
+    };
+    let person_options = |current: &str, nobody: bool| {
+        html! {
+            option value="" selected[current.is_empty()] { "Anyone" }
+            option value="me" selected[current == "me"] { "Me" }
+            @if nobody { option value="none" selected[current == "none"] { "Nobody" } }
+            @if current.parse::<i64>().is_ok() {
+                option value=(current) selected { "User #" (current) }
+            }
+        }
+    };
+    let may_add = project
+        .as_ref()
+        .is_some_and(|p| access.allowed(p, Permission::AddWorkPackages));
+    let main = html! {
+        div.heading {
+            h1 {
+                "Work packages"
+                @if let Some(p) = &project {
+                    " · " a href=(format!("/projects/{}", p.identifier)) { (p.name) }
+                }
+            }
+            @if let (true, Some(p)) = (may_add, &project) {
+                a.button.primary href=(format!("/projects/{}/work_packages/new", p.identifier)) { "New work package" }
+            }
+        }
+        form.filters method="get" action=(base) role="search" aria-label="Filter work packages" {
+            input type="hidden" name="sort" value=(sort_key);
+            input type="hidden" name="dir" value=(dir_s);
+            div.field {
+                label for="f-q" { "Subject contains" }
+                input #f-q name="q" type="search" value=(text);
+            }
+            div.field {
+                label for="f-status" { "Status" }
+                select #f-status name="status" {
+                    option value="open" selected[status == "open"] { "Open" }
+                    option value="closed" selected[status == "closed"] { "Closed" }
+                    option value="all" selected[status == "all"] { "Any" }
+                    @for s in &statuses {
+                        option value=(s.id) selected[status == s.id.to_string()] { (s.name) }
+                    }
+                }
+            }
+            div.field {
+                label for="f-type" { "Type" }
+                select #f-type name="type" {
+                    option value="" selected[type_.is_empty()] { "Any" }
+                    @for t in &types {
+                        option value=(t.id) selected[type_ == t.id.to_string()] { (t.name) }
+                    }
+                }
+            }
+            div.field {
+                label for="f-assignee" { "Assignee" }
+                select #f-assignee name="assignee" { (person_options(&assignee, true)) }
+            }
+            div.field {
+                label for="f-responsible" { "Accountable" }
+                select #f-responsible name="responsible" { (person_options(&responsible, true)) }
+            }
+            div.field {
+                label for="f-author" { "Author" }
+                select #f-author name="author" { (person_options(&author, false)) }
+            }
+            div.actions {
+                button type="submit" { "Apply" }
+                a href=(base) { "Reset" }
+            }
+        }
+        p.muted role="status" { (total) " work package" @if total != 1 { "s" } }
+        @if rows.is_empty() {
+            p { "No work packages match these filters." }
+        } @else {
+            div.table-wrap {
+                table.list {
+                    caption.visually-hidden { "Work packages, sorted by " (sort_key) }
+                    thead {
+                        tr {
+                            @for (label, active, href) in &headings {
+                                th scope="col" aria-sort=[active.then_some(if desc { "descending" } else { "ascending" })] {
+                                    a href=(href) {
+                                        (label)
+                                        @if *active { span aria-hidden="true" { @if desc { " ▼" } @else { " ▲" } } }
+                                    }
+                                }
+                            }
+                            @if project.is_none() { th scope="col" { "Project" } }
+                        }
+                    }
+                    tbody {
+                        @for r in &rows {
+                            tr {
+                                td { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.id) } }
+                                td { (r.type_name) }
+                                td { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.state.subject) } }
+                                td { span.badge.closed[r.status_closed] { (r.status_name) } }
+                                td { (r.assignee_name.as_deref().unwrap_or("—")) }
+                                td { (r.priority_name) }
+                                td { (layout::time(r.wp.updated_at)) }
+                                @if project.is_none() { td { (r.project_name) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (super::pager(&base, &with_sort, page, PER_PAGE, total))
+    };
+    Ok(viewer.page(StatusCode::OK, &title, Nav::WorkPackages, None, main))
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    notice: Option<String>,
+    /// "Show as of date" (baseline): `YYYY-MM-DD`.
+    as_of: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, WebError> {
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    render_show(
+        &state,
+        &viewer,
+        id,
+        StatusCode::OK,
+        "",
+        None,
+        Extras {
+            notice: layout::notice(q.notice.as_deref()),
+            as_of: q.as_of.as_deref(),
+        },
+    )
+    .await
+}
+
+/// What the page shows besides the work package: a notice after a
+/// redirect, and the date for "show as of date".
+#[derive(Default)]
+struct Extras<'a> {
+    notice: Option<&'a str>,
+    as_of: Option<&'a str>,
+}
+
+async fn render_show(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    status: StatusCode,
+    comment: &str,
+    comment_error: Option<&str>,
+    extras: Extras<'_>,
+) -> Result<Response, WebError> {
+    let Extras { notice, as_of } = extras;
+    let access = viewer.access(state).await?;
+    let (row, project) = state.services.work_package(&access, id).await?;
+    let history = baseline(state, &row, as_of).await?;
+    let activities = state.services.activities(&access, id).await?;
+    let may_comment = access.allowed(&project, Permission::AddWorkPackageNotes);
+    let may_edit = access.allowed(&project, Permission::EditWorkPackages);
+    let s = &row.wp.state;
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "—".to_string());
+    let attributes: Vec<(&str, String)> = vec![
+        ("Status", row.status_name.clone()),
+        ("Type", row.type_name.clone()),
+        ("Priority", row.priority_name.clone()),
+        ("Assignee", opt(row.assignee_name.clone())),
+        ("Accountable", opt(row.responsible_name.clone())),
+        ("Author", row.author_name.clone()),
+        (
+            "Start date",
+            opt(s.start_date.as_ref().map(ToString::to_string)),
+        ),
+        (
+            "Finish date",
+            opt(s.due_date.as_ref().map(ToString::to_string)),
+        ),
+        (
+            "Estimated time",
+            opt(s.estimated_hours.map(|h| format!("{h} h"))),
+        ),
+        ("% done", opt(s.done_ratio.map(|d| format!("{d} %")))),
+        ("Version", opt(row.version_name.clone())),
+        ("Parent", opt(row.parent_subject.clone())),
+    ];
+    let title = format!("#{} {}", row.wp.id, s.subject);
+    let main = html! {
+        p.crumbs {
+            a href=(format!("/projects/{}", project.identifier)) { (project.name) }
+            " › "
+            a href=(format!("/projects/{}/work_packages", project.identifier)) { "Work packages" }
+        }
+        div.heading {
+            h1 { span.muted { (row.type_name) " #" (row.wp.id) } " " (s.subject) }
+            @if may_edit {
+                a.button href=(format!("/work_packages/{}/edit", row.wp.id)) { "Edit" }
+            }
+        }
+        div.wp {
+            section.card aria-labelledby="details" {
+                h2 #details { "Details" }
+                dl.attrs {
+                    @for (k, v) in &attributes {
+                        dt { (k) }
+                        dd { (v) }
+                    }
+                }
+                p.muted { "Created " (layout::time(row.wp.created_at)) " · updated " (layout::time(row.wp.updated_at)) }
+            }
+            section.card aria-labelledby="description" {
+                h2 #description { "Description" }
+                @if s.description.is_empty() {
+                    p.muted { "No description." }
+                } @else {
+                    div.prose { (layout::markdown(&s.description)) }
+                }
+            }
+        }
+        (history)
+        section aria-labelledby="activity" {
+            h2 #activity { "Activity" }
+            ol.activity {
+                @for a in &activities {
+                    li.entry id=(format!("activity-{}", a.journal.id)) {
+                        p.meta {
+                            strong { (a.journal.user_name) }
+                            " "
+                            @if a.journal.version == 1 { "created this work package" }
+                            @else if a.journal.notes.is_empty() { "changed" }
+                            @else if a.changes.is_empty() { "commented" }
+                            @else { "changed and commented" }
+                            " · " (layout::time(a.journal.created_at))
+                            @if a.edits > 0 { " · " span.muted { "edited" } }
+                        }
+                        @if a.journal.version > 1 && !a.changes.is_empty() {
+                            ul.changes {
+                                @for c in &a.changes {
+                                    li { (describe_change(c.attribute, c.old.as_deref(), c.new.as_deref())) }
+                                }
+                            }
+                        }
+                        @if !a.journal.notes.is_empty() {
+                            div.prose.note { (layout::markdown(&a.journal.notes)) }
+                        }
+                    }
+                }
+            }
+            @if may_comment {
+                form.stack.comment method="post" action=(format!("/work_packages/{}/comments", row.wp.id)) {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf());
+                    div.field {
+                        label for="comment" { "Add a comment" }
+                        textarea #comment name="comment" rows="4" required
+                            data-mention-source=(format!("/work_packages/{}/mentionable", row.wp.id))
+                            aria-invalid=[comment_error.map(|_| "true")]
+                            aria-describedby=(described_by("comment", comment_error).unwrap_or_else(|| "comment-help".into())) { (comment) }
+                        p.help #comment-help { "Markdown works. Mention someone with @login." }
+                        (field_error("comment", comment_error))
+                    }
+                    button.primary type="submit" { "Comment" }
+                }
+            }
+        }
+    };
+    Ok(viewer.page(status, &title, Nav::WorkPackages, notice, main))
+}
+
+fn describe_change(attribute: &str, old: Option<&str>, new: Option<&str>) -> Markup {
+    let label = match attribute {
+        "subject" => "Subject",
+        "description" => "Description",
+        "status" => "Status",
+        "type" => "Type",
+        "priority" => "Priority",
+        "assignee" => "Assignee",
+        "responsible" => "Accountable",
+        "startDate" => "Start date",
+        "dueDate" => "Finish date",
+        "estimatedTime" => "Estimated time",
+        "remainingTime" => "Remaining time",
+        "percentageDone" => "% done",
+        "parent" => "Parent",
+        "version" => "Version",
+        "project" => "Project",
+        other => other,
+    };
+    html! {
+        strong { (label) }
+        @if attribute == "description" {
+            " changed"
+        } @else {
+            @match (old, new) {
+                (None, Some(n)) => { " set to " em { (n) } }
+                (Some(o), None) => { " " em { (o) } " removed" }
+                (Some(o), Some(n)) => { " changed from " em { (o) } " to " em { (n) } }
+                (None, None) => { " changed" }
+            }
+        }
+    }
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let text = form.text("comment");
+    let access = viewer.access(&state).await?;
+    match state
+        .services
+        .add_comment(&access, &viewer.user, id, &text)
+        .await
+    {
+        Ok(a) => Ok(layout::see_other(&format!(
+            "/work_packages/{id}?notice=comment_added#activity-{}",
+            a.journal.id
+        ))),
+        Err(ServiceError::Invalid(v)) => {
+            render_show(
+                &state,
+                &viewer,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &text,
+                Some(&v.message),
+                Extras::default(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MentionQuery {
+    q: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct Mentionable {
+    login: String,
+    name: String,
+}
+
+/// The people one can @-mention in a work package's comments: the users
+/// among its project's members whose login or name starts with `q`, for
+/// the comment box's completion (`app.js`). JSON, at most 8.
+pub async fn mentionable(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<MentionQuery>,
+) -> Result<axum::Json<Vec<Mentionable>>, WebError> {
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let access = viewer.access(&state).await?;
+    let (_, project) = state.services.work_package(&access, id).await?;
+    let filter = steward_services::memberships::MembershipFilter {
+        project_ids: Some(vec![project.id]),
+        principal_id: None,
+    };
+    let (members, _) = state
+        .services
+        .list_memberships(&access, &filter, 500, 0)
+        .await?;
+    let q = q.q.unwrap_or_default().trim().to_lowercase();
+    let mut out: Vec<Mentionable> = members
+        .into_iter()
+        .map(|m| m.principal)
+        .filter(|u| u.kind == steward_domain::user::PrincipalKind::User)
+        .filter(|u| {
+            q.is_empty()
+                || u.login.to_lowercase().starts_with(&q)
+                || u.firstname.to_lowercase().starts_with(&q)
+                || u.lastname.to_lowercase().starts_with(&q)
+        })
+        .map(|u| Mentionable {
+            name: u.name(),
+            login: u.login,
+        })
+        .collect();
+    out.sort_by(|a, b| a.login.cmp(&b.login));
+    out.truncate(8);
+    Ok(axum::Json(out))
+}
+
+/// "Show as of date": the work package's attributes at the end of a day
+/// (UTC) next to their current values, from the change history.
+async fn baseline(
+    state: &AppState,
+    row: &steward_storage::work_packages::WorkPackageRow,
+    as_of: Option<&str>,
+) -> Result<Markup, WebError> {
+    let raw = as_of.unwrap_or("").trim();
+    let mut error = None;
+    let mut missing = false;
+    let mut rows: Vec<(&str, String, String)> = Vec::new();
+    if !raw.is_empty() {
+        let at = steward_domain::date::Date::parse(raw).and_then(|d| {
+            steward_domain::Timestamp::parse_rfc3339(&format!("{d}T23:59:59.999999Z"))
+        });
+        match at {
+            None => error = Some("Give the date as YYYY-MM-DD."),
+            Some(at) => {
+                let states = state.services.work_packages_as_of(&[row.wp.id], at).await?;
+                match states.get(&row.wp.id) {
+                    None => missing = true,
+                    Some(then) => rows = compare(state, then, &row.wp.state).await?,
+                }
+            }
+        }
+    }
+    let err_id = error.map(|_| "as-of-error");
+    Ok(html! {
+        section.card.history aria-labelledby="history" {
+            h2 #history { "History" }
+            form.filters method="get" action=(format!("/work_packages/{}#history", row.wp.id)) {
+                div.field {
+                    label for="as-of" { "Show as of date" }
+                    input #as-of name="as_of" type="date" value=(raw)
+                        aria-invalid=[error.map(|_| "true")] aria-describedby=[err_id];
+                    (field_error("as-of", error))
+                }
+                button type="submit" { "Show" }
+            }
+            @if missing {
+                p { "This work package did not exist yet at the end of " (raw) "." }
+            }
+            @if !rows.is_empty() {
+                div.table-wrap {
+                    table.list {
+                        caption.visually-hidden { "Attributes at the end of " (raw) " and now" }
+                        thead { tr { th scope="col" { "Attribute" } th scope="col" { "End of " (raw) " (UTC)" } th scope="col" { "Now" } } }
+                        tbody {
+                            @for (label, then, now) in &rows {
+                                tr.changed[then != now] {
+                                    th scope="row" { (label) }
+                                    td { (then) }
+                                    td { (now) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The attributes of two states, with names for the ids.
+async fn compare(
+    state: &AppState,
+    then: &steward_domain::work_package::WorkPackageState,
+    now: &steward_domain::work_package::WorkPackageState,
+) -> Result<Vec<(&'static str, String, String)>, WebError> {
+    let statuses = state.services.list_reference::<Status>().await?;
+    let types = state.services.list_reference::<WpType>().await?;
+    let priorities = state
+        .services
+        .list_reference::<steward_storage::lookups::Priority>()
+        .await?;
+    let status = |id: i64| {
+        statuses
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| format!("#{id}"), |s| s.name.clone())
+    };
+    let kind = |id: i64| {
+        types
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| format!("#{id}"), |t| t.name.clone())
+    };
+    let priority = |id: i64| {
+        priorities
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| format!("#{id}"), |p| p.name.clone())
+    };
+    let person = |id: Option<i64>| {
+        let services = state.services.clone();
+        async move {
+            match id {
+                None => "—".to_string(),
+                Some(id) => services
+                    .user(id)
+                    .await
+                    .map_or_else(|_| format!("#{id}"), |u| u.name()),
+            }
+        }
+    };
+    let date = |d: &Option<steward_domain::date::Date>| {
+        d.as_ref()
+            .map_or_else(|| "—".to_string(), ToString::to_string)
+    };
+    let done = |d: Option<i64>| d.map_or_else(|| "—".to_string(), |v| format!("{v} %"));
+    Ok(vec![
+        ("Subject", then.subject.clone(), now.subject.clone()),
+        ("Type", kind(then.type_id), kind(now.type_id)),
+        ("Status", status(then.status_id), status(now.status_id)),
+        (
+            "Priority",
+            priority(then.priority_id),
+            priority(now.priority_id),
+        ),
+        (
+            "Assignee",
+            person(then.assigned_to_id).await,
+            person(now.assigned_to_id).await,
+        ),
+        (
+            "Accountable",
+            person(then.responsible_id).await,
+            person(now.responsible_id).await,
+        ),
+        ("Start date", date(&then.start_date), date(&now.start_date)),
+        ("Finish date", date(&then.due_date), date(&now.due_date)),
+        ("% done", done(then.done_ratio), done(now.done_ratio)),
+    ])
+}

@@ -1,0 +1,405 @@
+//! Creating and editing a work package: one form for both, filled from
+//! the project's types, statuses, priorities and members. The services
+//! validate; their message comes back next to the field, with what was
+//! typed kept. An edit carries the lock version it started from, so a
+//! change made meanwhile by someone else is not overwritten silently.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+use steward_api::AppState;
+use steward_domain::date::Date;
+use steward_domain::project::Project;
+use steward_domain::user::User;
+use steward_domain::ValidationError;
+use steward_services::memberships::MembershipFilter;
+use steward_services::work_packages::WorkPackageInput;
+use steward_services::ServiceError;
+use steward_storage::lookups::{Priority, Status, WpType};
+
+use crate::error::WebError;
+use crate::forms::Form;
+use crate::layout::{self, described_by, field_error, Nav};
+use crate::session::Viewer;
+
+/// The form's values as text, as typed or as stored.
+#[derive(Default)]
+struct Values {
+    subject: String,
+    description: String,
+    type_id: String,
+    status_id: String,
+    priority_id: String,
+    assignee: String,
+    responsible: String,
+    start_date: String,
+    due_date: String,
+    lock_version: String,
+}
+
+impl Values {
+    fn from_form(form: &Form) -> Values {
+        Values {
+            subject: form.text("subject"),
+            description: form.text("description"),
+            type_id: form.text("type"),
+            status_id: form.text("status"),
+            priority_id: form.text("priority"),
+            assignee: form.text("assignee"),
+            responsible: form.text("responsible"),
+            start_date: form.text("start_date"),
+            due_date: form.text("due_date"),
+            lock_version: form.text("lock_version"),
+        }
+    }
+
+    /// The input for the services, or the first field that is not even
+    /// well-formed (a date that is no date).
+    fn input(&self) -> Result<WorkPackageInput, ValidationError> {
+        let id = |s: &str| s.trim().parse::<i64>().ok();
+        let date = |s: &str, attribute: &'static str, label: &str| {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            Date::parse(s).map(Some).ok_or_else(|| {
+                ValidationError::new(attribute, format!("{label} must be a date (YYYY-MM-DD)."))
+            })
+        };
+        Ok(WorkPackageInput {
+            subject: Some(self.subject.clone()),
+            description: Some(self.description.clone()),
+            type_id: id(&self.type_id),
+            status_id: id(&self.status_id),
+            priority_id: id(&self.priority_id),
+            assigned_to_id: Some(id(&self.assignee)),
+            responsible_id: Some(id(&self.responsible)),
+            start_date: Some(date(&self.start_date, "startDate", "Start date")?),
+            due_date: Some(date(&self.due_date, "dueDate", "Finish date")?),
+            ..WorkPackageInput::default()
+        })
+    }
+}
+
+/// Where the form posts to and what it is called.
+enum Target<'a> {
+    New(&'a Project),
+    Edit { id: i64, project: &'a Project },
+}
+
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    target: Target<'_>,
+    v: &Values,
+    status: StatusCode,
+    error: Option<(&str, &str)>,
+) -> Result<Response, WebError> {
+    let access = viewer.access(state).await?;
+    let project = match &target {
+        Target::New(p) => *p,
+        Target::Edit { project, .. } => *project,
+    };
+    let types = state.services.list_reference::<WpType>().await?;
+    let statuses = state.services.list_reference::<Status>().await?;
+    let priorities = state.services.list_reference::<Priority>().await?;
+    let filter = MembershipFilter {
+        project_ids: Some(vec![project.id]),
+        principal_id: None,
+    };
+    let (members, _) = state
+        .services
+        .list_memberships(&access, &filter, 500, 0)
+        .await?;
+    let people: Vec<&User> = members.iter().map(|m| &m.principal).collect();
+    let err = |a: &str| error.filter(|(at, _)| *at == a).map(|(_, m)| m);
+    let known = [
+        "subject",
+        "description",
+        "type",
+        "status",
+        "priority",
+        "assignee",
+        "responsible",
+        "startDate",
+        "dueDate",
+    ];
+    let general = error.filter(|(a, _)| !known.contains(a)).map(|(_, m)| m);
+    let (title, action, submit) = match &target {
+        Target::New(p) => (
+            format!("New work package · {}", p.name),
+            format!("/projects/{}/work_packages", p.identifier),
+            "Create",
+        ),
+        Target::Edit { id, .. } => (
+            format!("Edit #{id}"),
+            format!("/work_packages/{id}/edit"),
+            "Save",
+        ),
+    };
+    let select = |name: &str,
+                  label: &str,
+                  current: &str,
+                  options: Vec<(String, String)>,
+                  blank: Option<&str>| {
+        let e = err(name);
+        let id = format!("wp-{name}");
+        html! {
+            div.field {
+                label for=(id) { (label) }
+                select id=(id) name=(name) aria-invalid=[e.map(|_| "true")] aria-describedby=[described_by(&id, e)] {
+                    @if let Some(b) = blank { option value="" selected[current.is_empty()] { (b) } }
+                    @for (value, text) in &options {
+                        option value=(value) selected[*value == current] { (text) }
+                    }
+                }
+                (field_error(&id, e))
+            }
+        }
+    };
+    let person_options: Vec<(String, String)> = people
+        .iter()
+        .map(|p| (p.id.to_string(), p.name()))
+        .collect();
+    let main = html! {
+        p.crumbs {
+            a href=(format!("/projects/{}", project.identifier)) { (project.name) }
+            " › "
+            a href=(format!("/projects/{}/work_packages", project.identifier)) { "Work packages" }
+        }
+        h1 { (title) }
+        @if let Some(m) = general { div.alert role="alert" { (m) } }
+        form.stack.wp-form method="post" action=(action) novalidate {
+            input type="hidden" name="csrf_token" value=(viewer.csrf());
+            @if let Target::Edit { .. } = target {
+                input type="hidden" name="lock_version" value=(v.lock_version);
+            }
+            div.field {
+                label for="wp-subject" { "Subject" }
+                input #wp-subject name="subject" type="text" value=(v.subject) required maxlength="255"
+                    aria-invalid=[err("subject").map(|_| "true")] aria-describedby=[described_by("wp-subject", err("subject"))];
+                (field_error("wp-subject", err("subject")))
+            }
+            div.field {
+                label for="wp-description" { "Description" }
+                textarea #wp-description name="description" rows="6" aria-describedby="wp-description-help" { (v.description) }
+                p.help #wp-description-help { "Markdown works. Mention someone with @login." }
+            }
+            div.grid {
+                (select("type", "Type", &v.type_id, types.iter().map(|t| (t.id.to_string(), t.name.clone())).collect(), None))
+                (select("status", "Status", &v.status_id, statuses.iter().map(|s| (s.id.to_string(), s.name.clone())).collect(), None))
+                (select("priority", "Priority", &v.priority_id, priorities.iter().filter(|p| p.active).map(|p| (p.id.to_string(), p.name.clone())).collect(), None))
+                (select("assignee", "Assignee", &v.assignee, person_options.clone(), Some("Nobody")))
+                (select("responsible", "Accountable", &v.responsible, person_options.clone(), Some("Nobody")))
+                div.field {
+                    label for="wp-start" { "Start date" }
+                    input #wp-start name="start_date" type="date" value=(v.start_date)
+                        aria-invalid=[err("startDate").map(|_| "true")] aria-describedby=[described_by("wp-start", err("startDate"))];
+                    (field_error("wp-start", err("startDate")))
+                }
+                div.field {
+                    label for="wp-due" { "Finish date" }
+                    input #wp-due name="due_date" type="date" value=(v.due_date)
+                        aria-invalid=[err("dueDate").map(|_| "true")] aria-describedby=[described_by("wp-due", err("dueDate"))];
+                    (field_error("wp-due", err("dueDate")))
+                }
+            }
+            div.actions {
+                button.primary type="submit" { (submit) }
+                @match &target {
+                    Target::New(p) => { a href=(format!("/projects/{}/work_packages", p.identifier)) { "Cancel" } }
+                    Target::Edit { id, .. } => { a href=(format!("/work_packages/{id}")) { "Cancel" } }
+                }
+            }
+        }
+    };
+    Ok(viewer.page(status, &title, Nav::WorkPackages, None, main))
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let access = viewer.access(&state).await?;
+    let project = state.services.project(&access, &id).await?;
+    if !access.allowed(
+        &project,
+        steward_domain::permission::Permission::AddWorkPackages,
+    ) {
+        return Err(WebError::Forbidden(
+            "You are not allowed to add work packages to this project.".into(),
+        ));
+    }
+    let types = state.services.list_reference::<WpType>().await?;
+    let statuses = state.services.list_reference::<Status>().await?;
+    let priorities = state.services.list_reference::<Priority>().await?;
+    let v = Values {
+        type_id: default_id(types.iter().map(|t| (t.id, t.is_default))),
+        status_id: default_id(statuses.iter().map(|s| (s.id, s.is_default))),
+        priority_id: default_id(priorities.iter().map(|p| (p.id, p.is_default))),
+        ..Values::default()
+    };
+    render(
+        &state,
+        &viewer,
+        Target::New(&project),
+        &v,
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+/// The id marked as default, else the first one.
+fn default_id(items: impl Iterator<Item = (i64, bool)>) -> String {
+    let all: Vec<_> = items.collect();
+    all.iter()
+        .find(|(_, d)| *d)
+        .or(all.first())
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_default()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let access = viewer.access(&state).await?;
+    let project = state.services.project(&access, &id).await?;
+    let v = Values::from_form(&form);
+    let result = match v.input() {
+        Ok(mut input) => {
+            input.project_id = Some(project.id);
+            state
+                .services
+                .create_work_package(&access, &viewer.user, input)
+                .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(row) => Ok(layout::see_other(&format!(
+            "/work_packages/{}?notice=wp_created",
+            row.wp.id
+        ))),
+        Err(ServiceError::Invalid(e)) => {
+            render(
+                &state,
+                &viewer,
+                Target::New(&project),
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((e.attribute, e.message.as_str())),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let access = viewer.access(&state).await?;
+    let (row, project) = state.services.work_package(&access, id).await?;
+    let s = &row.wp.state;
+    let opt = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+    let v = Values {
+        subject: s.subject.clone(),
+        description: s.description.clone(),
+        type_id: s.type_id.to_string(),
+        status_id: s.status_id.to_string(),
+        priority_id: s.priority_id.to_string(),
+        assignee: opt(s.assigned_to_id),
+        responsible: opt(s.responsible_id),
+        start_date: s
+            .start_date
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        due_date: s
+            .due_date
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        lock_version: row.wp.lock_version.to_string(),
+    };
+    render(
+        &state,
+        &viewer,
+        Target::Edit {
+            id,
+            project: &project,
+        },
+        &v,
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let access = viewer.access(&state).await?;
+    let (_, project) = state.services.work_package(&access, id).await?;
+    let v = Values::from_form(&form);
+    let lock = v.lock_version.trim().parse::<i64>().ok();
+    let result = match v.input() {
+        Ok(input) => {
+            state
+                .services
+                .update_work_package(&access, &viewer.user, id, lock, input, None)
+                .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let target = Target::Edit {
+        id,
+        project: &project,
+    };
+    match result {
+        Ok(_) => Ok(layout::see_other(&format!(
+            "/work_packages/{id}?notice=wp_saved"
+        ))),
+        Err(ServiceError::Invalid(e)) => {
+            render(
+                &state,
+                &viewer,
+                target,
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((e.attribute, e.message.as_str())),
+            )
+            .await
+        }
+        Err(ServiceError::StaleLockVersion(_)) => {
+            render(
+                &state,
+                &viewer,
+                target,
+                &v,
+                StatusCode::CONFLICT,
+                Some((
+                    "",
+                    "Someone changed this work package while you were editing it. Open it again to see their change, then make yours.",
+                )),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

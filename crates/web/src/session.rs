@@ -1,0 +1,177 @@
+//! Who is looking at a page: the API's session cookie, looked up through
+//! the services, and the CSRF check for forms.
+
+use std::net::SocketAddr;
+
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use maud::Markup;
+use steward_api::auth::cookie_value;
+use steward_api::AppState;
+use steward_domain::user::User;
+use steward_services::auth::ClientInfo;
+use steward_services::authz::Access;
+use steward_services::secrets::constant_time_eq;
+use steward_storage::sessions::Session;
+
+use crate::error::WebError;
+use crate::forms::Form;
+use crate::layout::{self, Chrome, Nav};
+
+/// A signed-in person. Pages that take it send everyone else to sign in.
+pub struct Viewer {
+    pub user: User,
+    pub session: Session,
+}
+
+/// Anyone: signed in or not.
+pub struct MaybeViewer(pub Option<Viewer>);
+
+impl FromRequestParts<AppState> for MaybeViewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let Some(cookie) = cookie_value(&parts.headers, &state.http.cookie_name) else {
+            return Ok(MaybeViewer(None));
+        };
+        // An unknown or expired cookie counts as none, as in the API.
+        let Some((session, user)) = state.services.session_from_cookie(&cookie).await? else {
+            return Ok(MaybeViewer(None));
+        };
+        // Audit entries and the request log's line name the person.
+        steward_services::audit::set_current_actor(user.id);
+        Ok(MaybeViewer(Some(Viewer { user, session })))
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        match MaybeViewer::from_request_parts(parts, state).await?.0 {
+            Some(v) => Ok(v),
+            None => {
+                // Come back here after signing in, but only for a page one
+                // can open (a GET); after a form, to the home page.
+                let next = if parts.method == axum::http::Method::GET {
+                    parts
+                        .uri
+                        .path_and_query()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_else(|| "/".into())
+                } else {
+                    "/".into()
+                };
+                Err(WebError::SignInRequired { next })
+            }
+        }
+    }
+}
+
+impl Viewer {
+    pub async fn access(&self, state: &AppState) -> Result<Access, WebError> {
+        Ok(state.services.access(Some(&self.user)).await?)
+    }
+
+    /// A form is only acted on with this session's CSRF token.
+    pub fn check_csrf(&self, form: &Form) -> Result<(), WebError> {
+        if constant_time_eq(
+            form.get("csrf_token").unwrap_or(""),
+            &self.session.csrf_token,
+        ) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf_token
+    }
+
+    /// A full page in the shared layout.
+    pub fn page(
+        &self,
+        status: StatusCode,
+        title: &str,
+        nav: Nav,
+        notice: Option<&str>,
+        main: Markup,
+    ) -> Response {
+        let chrome = Chrome {
+            user: Some(&self.user),
+            csrf: Some(&self.session.csrf_token),
+            nav,
+        };
+        layout::html_response(status, layout::document(title, &chrome, notice, main))
+    }
+}
+
+/// Where a request comes from, recorded with sign-ins and sessions.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
+        Ok(Client(ClientInfo {
+            ip_address: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        }))
+    }
+}
+
+/// The session cookie, exactly as the API sets it: no Max-Age (the server
+/// enforces the lifetimes), HttpOnly, SameSite=Lax, Secure on https.
+pub fn session_cookie(state: &AppState, value: &str, clear: bool) -> String {
+    let mut c = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax",
+        state.http.cookie_name
+    );
+    if state.http.secure_cookies {
+        c.push_str("; Secure");
+    }
+    if clear {
+        c.push_str("; Max-Age=0");
+    }
+    c
+}
+
+/// Only a path on this site may be a place to return to: `//host` and
+/// absolute URLs would make the sign-in page an open redirect.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(safe_next("/projects?x=1"), "/projects?x=1");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "javascript:x",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+    }
+}
