@@ -16,6 +16,7 @@ pub enum Nav {
     Projects,
     WorkPackages,
     Account,
+    Admin,
     /// Sign-in and error pages: no user menu.
     Plain,
 }
@@ -50,6 +51,9 @@ pub fn document(title: &str, chrome: &Chrome<'_>, notice: Option<&str>, main: Ma
                                 li { a href="/" aria-current=[current(Nav::Home)] { "Home" } }
                                 li { a href="/projects" aria-current=[current(Nav::Projects)] { "Projects" } }
                                 li { a href="/work_packages" aria-current=[current(Nav::WorkPackages)] { "Work packages" } }
+                                @if user.admin {
+                                    li { a href="/admin/users" aria-current=[current(Nav::Admin)] { "Administration" } }
+                                }
                             }
                             div.me {
                                 a href="/my/account" aria-current=[current(Nav::Account)] { (user.name()) }
@@ -153,6 +157,13 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "token_revoked" => "The API token was revoked.",
         "export_requested" => "Your export was requested. This page shows when it is ready.",
         "account_deleted" => "Your account was deleted.",
+        "user_created" => "The user was created.",
+        "user_saved" => "The user's details were saved.",
+        "user_locked" => "The user was locked; their sessions have ended.",
+        "user_unlocked" => "The user was unlocked.",
+        "settings_saved" => "The settings were saved.",
+        "redaction_redacted" => "The mention was redacted.",
+        "redaction_dismissed" => "The entry was dismissed; the text stays as it is.",
         _ => return None,
     })
 }

@@ -33,7 +33,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 /// The pages and their assets, to be merged beside `/api/v3` and `/health`.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, auth, data, home, members, project_settings, projects, work_packages, wp_form,
+        account, admin_gdpr, admin_settings, admin_users, auth, data, home, members,
+        project_settings, projects, work_packages, wp_form,
     };
     Router::new()
         .route("/", get(home::home))
@@ -94,6 +95,36 @@ pub fn router() -> Router<AppState> {
         .route(
             "/my/delete",
             get(data::delete_form).post(data::delete_account),
+        )
+        .route(
+            "/admin/users",
+            get(admin_users::list).post(admin_users::create),
+        )
+        .route("/admin/users/new", get(admin_users::new_form))
+        .route(
+            "/admin/users/{id}",
+            get(admin_users::show).post(admin_users::update),
+        )
+        .route("/admin/users/{id}/lock", post(admin_users::lock))
+        .route("/admin/users/{id}/unlock", post(admin_users::unlock))
+        .route(
+            "/admin/users/{id}/erase",
+            get(admin_users::erase_form).post(admin_users::erase),
+        )
+        .route("/admin/erasures/{id}", get(admin_users::certificate))
+        .route(
+            "/admin/settings",
+            get(admin_settings::form).post(admin_settings::save),
+        )
+        .route("/admin/gdpr/record", get(admin_gdpr::record))
+        .route("/admin/gdpr/redactions", get(admin_gdpr::queue))
+        .route(
+            "/admin/gdpr/redactions/{id}/redact",
+            post(admin_gdpr::redact),
+        )
+        .route(
+            "/admin/gdpr/redactions/{id}/dismiss",
+            post(admin_gdpr::dismiss),
         )
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))

@@ -71,6 +71,25 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
+/// A signed-in administrator, decided as the API's `Admin` extractor does
+/// (the account's `admin` flag). Anyone else signed in gets "not found":
+/// the administration pages do not exist for them, as the API hides what
+/// one may not see.
+pub struct AdminViewer(pub Viewer);
+
+impl FromRequestParts<AppState> for AdminViewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        if viewer.user.admin {
+            Ok(AdminViewer(viewer))
+        } else {
+            Err(WebError::NotFound)
+        }
+    }
+}
+
 impl Viewer {
     pub async fn access(&self, state: &AppState) -> Result<Access, WebError> {
         Ok(state.services.access(Some(&self.user)).await?)

@@ -29,6 +29,7 @@ mod schema_registry;
 mod seed;
 mod storage;
 mod users_api;
+mod web_admin;
 mod web_browser;
 mod web_pages;
 mod work_packages_api;

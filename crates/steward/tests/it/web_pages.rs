@@ -105,7 +105,7 @@ pub fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_string()
 }
 
-fn assert_page(res: &Resp, status: u16) -> String {
+pub fn assert_page(res: &Resp, status: u16) -> String {
     let body = res.text();
     assert_eq!(res.status, status, "{body}");
     assert_eq!(
@@ -125,7 +125,7 @@ fn assert_page(res: &Resp, status: u16) -> String {
     body
 }
 
-fn location(res: &Resp) -> &str {
+pub fn location(res: &Resp) -> &str {
     res.header("location").expect("a Location header")
 }
 

@@ -1,6 +1,9 @@
 //! One module per area of the UI.
 
 pub mod account;
+pub mod admin_gdpr;
+pub mod admin_settings;
+pub mod admin_users;
 pub mod auth;
 pub mod data;
 pub mod home;

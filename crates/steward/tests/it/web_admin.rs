@@ -1,0 +1,369 @@
+//! The web UI's administration area over real HTTP, on both backends:
+//! who sees it, the users pages (create, rectify, lock, erase with its
+//! certificate), the settings, the GDPR pages, CSRF refusals and escaping.
+
+use hyper::Method;
+use serde_json::json;
+
+use crate::harness::{Backend, TestApp, ADMIN_PASSWORD};
+use crate::web_pages::{assert_page, hidden, location, Visitor, USER_PASSWORD};
+
+/// Every administration page one can open, for the 404 and 200 checks.
+fn admin_pages(user_id: i64) -> Vec<String> {
+    vec![
+        "/admin/users".into(),
+        "/admin/users/new".into(),
+        format!("/admin/users/{user_id}"),
+        format!("/admin/users/{user_id}/erase"),
+        "/admin/settings".into(),
+        "/admin/gdpr/record".into(),
+        "/admin/gdpr/redactions".into(),
+    ]
+}
+
+/// Every administration form, for the CSRF and non-admin refusals.
+fn admin_actions(user_id: i64) -> Vec<String> {
+    vec![
+        "/admin/users".into(),
+        format!("/admin/users/{user_id}"),
+        format!("/admin/users/{user_id}/lock"),
+        format!("/admin/users/{user_id}/unlock"),
+        format!("/admin/users/{user_id}/erase"),
+        "/admin/settings".into(),
+        "/admin/gdpr/redactions/1/redact".into(),
+        "/admin/gdpr/redactions/1/dismiss".into(),
+    ]
+}
+
+async fn who_sees_administration(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (frank, _) = app.user("frank").await;
+
+    let mut fv = Visitor::new(&app);
+    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let home = assert_page(&fv.get("/").await, 200);
+    assert!(!home.contains("/admin/"), "{home}");
+    for page in admin_pages(frank) {
+        assert_page(&fv.get(&page).await, 404);
+    }
+    // With a valid token a non-administrator's forms are still "not found".
+    let token = hidden(&home, "csrf_token");
+    for action in admin_actions(frank) {
+        let res = fv.post(&action, &[("csrf_token", &token)]).await;
+        assert_page(&res, 404);
+    }
+    let me = app.services().user(frank).await.unwrap();
+    assert!(!me.admin && me.status.as_str() == "active");
+
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let home = assert_page(&v.get("/").await, 200);
+    assert!(home.contains("href=\"/admin/users\""), "{home}");
+    for page in admin_pages(frank) {
+        let body = assert_page(&v.get(&page).await, 200);
+        assert!(
+            body.contains("aria-current=\"page\">Administration"),
+            "{body}"
+        );
+    }
+    let record = assert_page(&v.get("/admin/gdpr/record").await, 200);
+    assert!(
+        record.contains("<h1>") || record.contains("<h2>"),
+        "{record}"
+    );
+
+    // A form without the session's token is refused, and nothing changes.
+    for action in admin_actions(frank) {
+        let res = v
+            .post(&action, &[("login", "x"), ("confirm_login", "frank")])
+            .await;
+        assert_page(&res, 403);
+    }
+    assert!(app.services().user(frank).await.is_ok());
+    assert_eq!(
+        app.services().user(frank).await.unwrap().status.as_str(),
+        "active"
+    );
+}
+both_backends!(who_sees_administration);
+
+async fn users_pages(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+
+    // A blank login: the form again, with the message by the field.
+    let res = v
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("login", ""),
+                ("firstname", "<script>alert(1)</script>"),
+                ("lastname", "Doe"),
+                ("email", "jane@example.org"),
+                ("password", "a good long password"),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 422);
+    assert!(body.contains("Login can't be blank."), "{body}");
+    assert!(body.contains("id=\"login-error\""), "{body}");
+    assert!(
+        body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{body}"
+    );
+
+    let res = v
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("login", "jane"),
+                ("firstname", "<script>alert(1)</script>"),
+                ("lastname", "Doe"),
+                ("email", "jane@example.org"),
+                ("password", "a good long password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let page = location(&res).to_string();
+    assert!(page.ends_with("?notice=user_created"), "{page}");
+    let body = assert_page(&v.get(&page).await, 200);
+    assert!(body.contains("The user was created."), "{body}");
+    let jane = app.services().user_by_ref("jane").await.unwrap();
+    assert_eq!(jane.email.as_deref(), Some("jane@example.org"));
+    assert!(!jane.admin);
+
+    // The list escapes the name.
+    let list = assert_page(&v.get("/admin/users").await, 200);
+    assert!(
+        list.contains("&lt;script&gt;alert(1)&lt;/script&gt; Doe"),
+        "{list}"
+    );
+    assert!(
+        list.contains("jane@example.org") && list.contains(">admin<"),
+        "{list}"
+    );
+
+    // Rectification: a bad email is a message, then the change is saved.
+    let user_page = format!("/admin/users/{}", jane.id);
+    let fields = |email: &'static str| {
+        [
+            ("firstname", "Jane"),
+            ("lastname", "Roe"),
+            ("email", email),
+            ("language", "de"),
+            ("time_zone", "Europe/Berlin"),
+        ]
+    };
+    let res = v
+        .submit(&user_page, &user_page, &fields("not an email"))
+        .await;
+    let body = assert_page(&res, 422);
+    assert!(body.contains("id=\"email-error\""), "{body}");
+    let res = v
+        .submit(&user_page, &user_page, &fields("jane.roe@example.org"))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let jane = app.services().user(jane.id).await.unwrap();
+    assert_eq!(
+        (
+            jane.name().as_str(),
+            jane.email.as_deref(),
+            jane.language.as_str(),
+            jane.time_zone.as_str()
+        ),
+        (
+            "Jane Roe",
+            Some("jane.roe@example.org"),
+            "de",
+            "Europe/Berlin"
+        )
+    );
+
+    // Lock and unlock.
+    let res = v
+        .submit(&user_page, &format!("{user_page}/lock"), &[])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let body = assert_page(&v.get(location(&res)).await, 200);
+    assert!(body.contains("This account is locked"), "{body}");
+    assert_eq!(
+        app.services().user(jane.id).await.unwrap().status.as_str(),
+        "locked"
+    );
+    let res = v
+        .submit(&user_page, &format!("{user_page}/unlock"), &[])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(
+        app.services().user(jane.id).await.unwrap().status.as_str(),
+        "active"
+    );
+
+    // The last administrator can neither be locked nor lose the flag: the
+    // page says why, it is no error page.
+    let admin = app.services().user_by_ref("admin").await.unwrap();
+    let admin_page = format!("/admin/users/{}", admin.id);
+    let res = v
+        .submit(&admin_page, &format!("{admin_page}/lock"), &[])
+        .await;
+    let body = assert_page(&res, 409);
+    assert!(body.contains("role=\"alert\""), "{body}");
+    let email = admin.email.clone().unwrap_or_default();
+    let res = v
+        .submit(
+            &admin_page,
+            &admin_page,
+            &[
+                ("firstname", "Ada"),
+                ("lastname", "Admin"),
+                ("email", &email),
+                ("language", &admin.language),
+                ("time_zone", &admin.time_zone),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 409);
+    assert!(body.contains("role=\"alert\""), "{body}");
+    assert!(app.services().user(admin.id).await.unwrap().admin);
+}
+both_backends!(users_pages);
+
+async fn erasure_and_redaction(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (erin, _) = app.user("erin").await;
+    let res = app
+        .admin(Method::POST, "/api/v3/projects")
+        .json(&json!({"name": "Site", "identifier": "site"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // Free text naming Erin: after the erasure it waits in the queue.
+    let res = app
+        .admin(Method::POST, "/api/v3/projects/site/work_packages")
+        .json(&json!({"subject": "Handover", "description": {"raw": "Ask Test erin about the keys."}}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let erase = format!("/admin/users/{erin}/erase");
+    let body = assert_page(&v.get(&erase).await, 200);
+    assert!(body.contains("<td>users</td>"), "{body}");
+    assert!(body.contains("name=\"confirm_login\""), "{body}");
+
+    // The wrong login erases nobody.
+    let res = v.submit(&erase, &erase, &[("confirm_login", "eri")]).await;
+    let body = assert_page(&res, 422);
+    assert!(body.contains("does not match"), "{body}");
+    assert!(app.services().user(erin).await.is_ok());
+
+    // Switched off: the page says so, and nothing is erased.
+    app.services()
+        .set_deletion_settings(Some(false), None)
+        .await
+        .unwrap();
+    let body = assert_page(&v.get(&erase).await, 200);
+    assert!(body.contains("users_deletable_by_admins"), "{body}");
+    assert!(!body.contains("name=\"confirm_login\""), "{body}");
+    let token = hidden(&body, "csrf_token");
+    let res = v
+        .post(&erase, &[("confirm_login", "erin"), ("csrf_token", &token)])
+        .await;
+    let body = assert_page(&res, 409);
+    assert!(body.contains("users_deletable_by_admins"), "{body}");
+    assert!(app.services().user(erin).await.is_ok());
+    app.services()
+        .set_deletion_settings(Some(true), None)
+        .await
+        .unwrap();
+
+    let res = v.submit(&erase, &erase, &[("confirm_login", "erin")]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let cert = location(&res).to_string();
+    assert!(cert.starts_with("/admin/erasures/"), "{cert}");
+    let body = assert_page(&v.get(&cert).await, 200);
+    assert!(body.contains("<pre class=\"certificate\">"), "{body}");
+    assert!(body.contains("Residue scan: CLEAN"), "{body}");
+    assert!(!body.contains("erin@example.org"), "{body}");
+    assert!(app.services().user(erin).await.is_err(), "erin is gone");
+    assert_page(&v.get(&format!("/admin/users/{erin}")).await, 404);
+    let list = assert_page(&v.get("/admin/users").await, 200);
+    assert!(!list.contains("erin@example.org"), "{list}");
+
+    // The last administrator cannot be erased: a message, never a 500.
+    let admin = app.services().user_by_ref("admin").await.unwrap();
+    let own = format!("/admin/users/{}/erase", admin.id);
+    let res = v.submit(&own, &own, &[("confirm_login", "admin")]).await;
+    let body = assert_page(&res, 409);
+    assert!(body.contains("role=\"alert\""), "{body}");
+    assert!(app.services().user(admin.id).await.is_ok());
+
+    // The queue shows the text around the name; redacting empties it.
+    let redact_button = |page: &str| {
+        page.split("action=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap())
+            .find(|a| a.ends_with("/redact"))
+            .map(str::to_string)
+    };
+    let queue = assert_page(&v.get("/admin/gdpr/redactions").await, 200);
+    assert!(queue.contains("Test erin"), "{queue}");
+    let action = redact_button(&queue).expect("a Redact button");
+    let mut next = Some(action.clone());
+    let mut body = String::new();
+    // The description and its history may each have an entry.
+    while let Some(a) = next {
+        let res = v.submit("/admin/gdpr/redactions", &a, &[]).await;
+        assert_eq!(res.status, 303, "{}", res.text());
+        body = assert_page(&v.get(location(&res)).await, 200);
+        next = redact_button(&body);
+    }
+    assert!(body.contains("The mention was redacted."), "{body}");
+    assert!(body.contains("Nothing is waiting"), "{body}");
+    // Resolving it again is a message on the queue, not an error page.
+    let res = v.submit("/admin/gdpr/redactions", &action, &[]).await;
+    let body = assert_page(&res, 409);
+    assert!(body.contains("already redacted"), "{body}");
+}
+both_backends!(erasure_and_redaction);
+
+async fn settings_page(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let body = assert_page(&v.get("/admin/settings").await, 200);
+    // The defaults: administrators may erase, people may not delete
+    // themselves, no anonymous access.
+    assert!(
+        body.contains("name=\"users_deletable_by_admins\" type=\"checkbox\" value=\"1\" checked"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("name=\"users_deletable_by_self\" type=\"checkbox\" value=\"1\" checked"),
+        "{body}"
+    );
+
+    let res = v
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[("users_deletable_by_self", "1"), ("anonymous_access", "1")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let body = assert_page(&v.get(location(&res)).await, 200);
+    assert!(body.contains("The settings were saved."), "{body}");
+    assert!(
+        body.contains("name=\"anonymous_access\" type=\"checkbox\" value=\"1\" checked"),
+        "{body}"
+    );
+    let s = app.services().deletion_settings().await.unwrap();
+    assert!(!s.by_admins && s.by_self, "{s:?}");
+    assert!(app.services().anonymous_access().await.unwrap());
+}
+both_backends!(settings_page);

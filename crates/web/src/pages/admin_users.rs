@@ -1,0 +1,594 @@
+//! Administration of accounts: the list, creating a user, a user's page
+//! (rectification, locking) and erasure with its certificate. Only
+//! administrators reach these pages (`AdminViewer`), as only they reach
+//! the API's user administration; the services do the work and keep the
+//! guards (the last administrator, the deletion settings).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use serde::Deserialize;
+use steward_api::AppState;
+use steward_domain::user::{User, UserStatus};
+use steward_services::accounts::{CreateUser, UpdateUser};
+use steward_services::ServiceError;
+use steward_storage::users::{UserFilter, UserSort};
+
+use crate::error::WebError;
+use crate::forms::Form;
+use crate::layout::{self, described_by, field_error, Nav};
+use crate::pages::{page_number, pager};
+use crate::session::{AdminViewer, Viewer};
+
+const PER_PAGE: i64 = 25;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    page: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// The links between the administration pages, above each of them.
+pub fn admin_menu(current: &str) -> Markup {
+    let item = |href: &'static str, label: &'static str| {
+        html! { li { a href=(href) aria-current=[(href == current).then_some("page")] { (label) } } }
+    };
+    html! {
+        nav.subnav aria-label="Administration" {
+            ul {
+                (item("/admin/users", "Users"))
+                (item("/admin/settings", "Settings"))
+                (item("/admin/gdpr/record", "Record of processing"))
+                (item("/admin/gdpr/redactions", "Redaction queue"))
+            }
+        }
+    }
+}
+
+/// The id in a path; anything else is a page that does not exist.
+fn user_id(raw: &str) -> Result<i64, WebError> {
+    raw.parse::<i64>().map_err(|_| WebError::NotFound)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let page = page_number(q.page.as_deref());
+    let (users, total) = state
+        .services
+        .list_users(
+            &UserFilter::default(),
+            &[(UserSort::Login, false)],
+            PER_PAGE,
+            (page - 1) * PER_PAGE,
+        )
+        .await?;
+    let main = html! {
+        (admin_menu("/admin/users"))
+        h1 { "Users" }
+        p { a.button href="/admin/users/new" { "New user" } }
+        div.table-wrap {
+            table.list {
+                thead { tr {
+                    th scope="col" { "Login" }
+                    th scope="col" { "Name" }
+                    th scope="col" { "Email" }
+                    th scope="col" { "Status" }
+                    th scope="col" { "Administrator" }
+                } }
+                tbody {
+                    @for u in &users {
+                        tr {
+                            td { a href=(format!("/admin/users/{}", u.id)) { (u.login) } }
+                            td { (u.name()) }
+                            td { (u.email.as_deref().unwrap_or("")) }
+                            td { (u.status.as_str()) }
+                            td { @if u.admin { "yes" } @else { "no" } }
+                        }
+                    }
+                }
+            }
+        }
+        (pager("/admin/users", &[], page, PER_PAGE, total))
+    };
+    Ok(viewer.page(
+        StatusCode::OK,
+        "Users",
+        Nav::Admin,
+        layout::notice(q.notice.as_deref()),
+        main,
+    ))
+}
+
+/// What was typed into the new-user form, to show it again with messages.
+#[derive(Default)]
+struct NewValues {
+    login: String,
+    firstname: String,
+    lastname: String,
+    email: String,
+    admin: bool,
+}
+
+/// One text field with its label and, when the service refused it, its
+/// message (`attribute` is the service's name for the field).
+fn text_field(
+    id: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    error: Option<(&str, &str)>,
+    attribute: &str,
+) -> Markup {
+    let err = error.filter(|(a, _)| *a == attribute).map(|(_, m)| m);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            input id=(id) name=(id) type=(kind) value=(value)
+                aria-invalid=[err.map(|_| "true")] aria-describedby=[described_by(id, err)];
+            (field_error(id, err))
+        }
+    }
+}
+
+/// The service's names of the fields the forms show next to a field; any
+/// other message is shown above the form.
+const FIELD_ATTRIBUTES: &[&str] = &[
+    "login",
+    "firstName",
+    "lastName",
+    "email",
+    "password",
+    "language",
+    "timeZone",
+];
+
+fn general_error<'a>(error: Option<(&'a str, &'a str)>) -> Option<&'a str> {
+    error
+        .filter(|(a, _)| !FIELD_ATTRIBUTES.contains(a))
+        .map(|(_, m)| m)
+}
+
+fn render_new(
+    viewer: &Viewer,
+    v: &NewValues,
+    status: StatusCode,
+    error: Option<(&str, &str)>,
+) -> Response {
+    let main = html! {
+        (admin_menu("/admin/users"))
+        p.crumbs { a href="/admin/users" { "Users" } }
+        h1 { "New user" }
+        section.narrow {
+            @if let Some(m) = general_error(error) { div.alert role="alert" { (m) } }
+            form.stack method="post" action="/admin/users" novalidate {
+                input type="hidden" name="csrf_token" value=(viewer.csrf());
+                (text_field("login", "Login", "text", &v.login, error, "login"))
+                (text_field("firstname", "First name", "text", &v.firstname, error, "firstName"))
+                (text_field("lastname", "Last name", "text", &v.lastname, error, "lastName"))
+                (text_field("email", "Email", "email", &v.email, error, "email"))
+                (text_field("password", "Password", "password", "", error, "password"))
+                p.muted { "The person can change it after signing in." }
+                div.field.check {
+                    input #admin name="admin" type="checkbox" value="1" checked[v.admin];
+                    label for="admin" { "Administrator" }
+                }
+                button.primary type="submit" { "Create" }
+            }
+        }
+    };
+    viewer.page(status, "New user", Nav::Admin, None, main)
+}
+
+pub async fn new_form(AdminViewer(viewer): AdminViewer) -> Result<Response, WebError> {
+    Ok(render_new(
+        &viewer,
+        &NewValues::default(),
+        StatusCode::OK,
+        None,
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let v = NewValues {
+        login: form.text("login"),
+        firstname: form.text("firstname"),
+        lastname: form.text("lastname"),
+        email: form.text("email"),
+        admin: form.checked("admin"),
+    };
+    let input = CreateUser {
+        login: Some(v.login.clone()),
+        email: Some(v.email.clone()),
+        firstname: Some(v.firstname.clone()),
+        lastname: Some(v.lastname.clone()),
+        admin: v.admin,
+        status: Some("active".into()),
+        password: Some(form.text("password")),
+        ..CreateUser::default()
+    };
+    match state.services.create_user(input).await {
+        Ok(u) => Ok(layout::see_other(&format!(
+            "/admin/users/{}?notice=user_created",
+            u.id
+        ))),
+        Err(ServiceError::Invalid(e)) => Ok(render_new(
+            &viewer,
+            &v,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some((e.attribute, e.message.as_str())),
+        )),
+        // A taken login or email is a message on the form, not an error page.
+        Err(ServiceError::Conflict(m)) => Ok(render_new(
+            &viewer,
+            &v,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(("", m.as_str())),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the edit form shows: the stored values, or what was typed.
+struct EditValues {
+    firstname: String,
+    lastname: String,
+    email: String,
+    language: String,
+    time_zone: String,
+    admin: bool,
+}
+
+impl EditValues {
+    fn of(u: &User) -> Self {
+        EditValues {
+            firstname: u.firstname.clone(),
+            lastname: u.lastname.clone(),
+            email: u.email.clone().unwrap_or_default(),
+            language: u.language.clone(),
+            time_zone: u.time_zone.clone(),
+            admin: u.admin,
+        }
+    }
+}
+
+fn render_user(
+    viewer: &Viewer,
+    user: &User,
+    v: &EditValues,
+    status: StatusCode,
+    error: Option<(&str, &str)>,
+    notice: Option<&str>,
+) -> Response {
+    let base = format!("/admin/users/{}", user.id);
+    let main = html! {
+        (admin_menu("/admin/users"))
+        p.crumbs { a href="/admin/users" { "Users" } }
+        h1 { (user.name()) }
+        dl.attrs {
+            dt { "Login" } dd { (user.login) }
+            dt { "Status" } dd { (user.status.as_str()) }
+            dt { "Created" } dd { (layout::time(user.created_at)) }
+            dt { "Last sign-in" } dd {
+                @if let Some(t) = user.last_login_at { (layout::time(t)) } @else { "never" }
+            }
+        }
+        section.narrow {
+            h2 { "Details" }
+            @if let Some(m) = general_error(error) { div.alert role="alert" { (m) } }
+            form.stack method="post" action=(base) novalidate {
+                input type="hidden" name="csrf_token" value=(viewer.csrf());
+                (text_field("firstname", "First name", "text", &v.firstname, error, "firstName"))
+                (text_field("lastname", "Last name", "text", &v.lastname, error, "lastName"))
+                (text_field("email", "Email", "email", &v.email, error, "email"))
+                (text_field("language", "Language", "text", &v.language, error, "language"))
+                (text_field("time_zone", "Time zone", "text", &v.time_zone, error, "timeZone"))
+                div.field.check {
+                    input #admin name="admin" type="checkbox" value="1" checked[v.admin];
+                    label for="admin" { "Administrator" }
+                }
+                button.primary type="submit" { "Save" }
+            }
+            h2 { "Access" }
+            @if user.status == UserStatus::Locked {
+                p { "This account is locked: it cannot sign in." }
+                form.inline method="post" action=(format!("{base}/unlock")) {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf());
+                    button type="submit" { "Unlock" }
+                }
+            } @else {
+                form.inline method="post" action=(format!("{base}/lock")) {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf());
+                    button.danger type="submit" data-confirm=(format!("Lock {}?", user.login)) { "Lock" }
+                }
+            }
+            h2 { "Erase" }
+            p { "Erasing removes this person and every trace of them, and issues an erasure certificate." }
+            p { a.button.danger href=(format!("{base}/erase")) { "Erase this user…" } }
+        }
+    };
+    viewer.page(status, &user.name(), Nav::Admin, notice, main)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    let user = state.services.user(user_id(&id)?).await?;
+    Ok(render_user(
+        &viewer,
+        &user,
+        &EditValues::of(&user),
+        StatusCode::OK,
+        None,
+        layout::notice(q.notice.as_deref()),
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let id = user_id(&id)?;
+    let user = state.services.user(id).await?;
+    let v = EditValues {
+        firstname: form.text("firstname"),
+        lastname: form.text("lastname"),
+        email: form.text("email"),
+        language: form.text("language"),
+        time_zone: form.text("time_zone"),
+        admin: form.checked("admin"),
+    };
+    let input = UpdateUser {
+        firstname: Some(v.firstname.clone()),
+        lastname: Some(v.lastname.clone()),
+        // An account without an email keeps none when the field stays empty.
+        email: (user.email.is_some() || !v.email.trim().is_empty()).then(|| v.email.clone()),
+        language: Some(v.language.clone()),
+        time_zone: Some(v.time_zone.clone()),
+        admin: Some(v.admin),
+        ..UpdateUser::default()
+    };
+    match state.services.update_user(id, input).await {
+        Ok(_) => Ok(layout::see_other(&format!(
+            "/admin/users/{id}?notice=user_saved"
+        ))),
+        Err(ServiceError::Invalid(e)) => Ok(render_user(
+            &viewer,
+            &user,
+            &v,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some((e.attribute, e.message.as_str())),
+            None,
+        )),
+        // The last administrator, a taken email: the form again, with why.
+        Err(ServiceError::Conflict(m)) => Ok(render_user(
+            &viewer,
+            &user,
+            &v,
+            StatusCode::CONFLICT,
+            Some(("", m.as_str())),
+            None,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn set_locked(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    form: &Form,
+    lock: bool,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form)?;
+    let id = user_id(id)?;
+    let result = if lock {
+        state.services.lock_user(id).await
+    } else {
+        state.services.unlock_user(id).await
+    };
+    match result {
+        Ok(_) => Ok(layout::see_other(&format!(
+            "/admin/users/{id}?notice={}",
+            if lock { "user_locked" } else { "user_unlocked" }
+        ))),
+        // Locking the last administrator is refused: say so on the page.
+        Err(ServiceError::Conflict(m)) => {
+            let user = state.services.user(id).await?;
+            Ok(render_user(
+                viewer,
+                &user,
+                &EditValues::of(&user),
+                StatusCode::CONFLICT,
+                Some(("", m.as_str())),
+                None,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn lock(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    set_locked(&state, &viewer, &id, &form, true).await
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    set_locked(&state, &viewer, &id, &form, false).await
+}
+
+/// The confirmation page: what erasure would change, and a field for the
+/// login so that a person is never erased by a slip of the mouse. When a
+/// guard refuses (the last administrator, erasure switched off) the page
+/// says why instead of offering the form.
+async fn render_erase(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &User,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Result<Response, WebError> {
+    let (preview, refusal) = match state.services.erasure_preview(user.id).await {
+        Ok(p) => (Some(p), None),
+        Err(ServiceError::Conflict(m) | ServiceError::Forbidden(m)) => (None, Some(m)),
+        Err(e) => return Err(e.into()),
+    };
+    let refusal = match refusal {
+        Some(m) => Some(m),
+        None => match state
+            .services
+            .erasure_requester(&viewer.user, user.id)
+            .await
+        {
+            Ok(_) => None,
+            Err(ServiceError::Conflict(m) | ServiceError::Forbidden(m)) => Some(m),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let base = format!("/admin/users/{}", user.id);
+    let main = html! {
+        (admin_menu("/admin/users"))
+        p.crumbs { a href="/admin/users" { "Users" } " › " a href=(base) { (user.login) } }
+        h1 { "Erase " (user.name()) }
+        @if let Some(m) = error { div.alert role="alert" { (m) } }
+        @if let Some(m) = &refusal { div.alert role="alert" { (m) } }
+        @if let Some(p) = &preview {
+            h2 { "What erasure changes" }
+            div.table-wrap {
+                table.list {
+                    thead { tr {
+                        th scope="col" { "Table" }
+                        th scope="col" { "Column" }
+                        th scope="col" { "Action" }
+                        th scope="col" { "Rows" }
+                    } }
+                    tbody {
+                        @for c in &p.changes {
+                            tr { td { (c.table) } td { (c.column) } td { (c.action) } td { (c.rows) } }
+                        }
+                    }
+                }
+            }
+            p { "Texts that mention this person: " (p.mentions_in_text) " (they go to the redaction queue)." }
+        }
+        @if refusal.is_none() {
+            section.narrow {
+                form.stack method="post" action=(format!("{base}/erase")) novalidate {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf());
+                    div.field {
+                        label for="confirm_login" { "Type the login " code { (user.login) } " to confirm" }
+                        input #confirm_login name="confirm_login" type="text" autocomplete="off"
+                            aria-invalid=[error.map(|_| "true")];
+                    }
+                    button.danger type="submit" { "Erase permanently" }
+                }
+            }
+        }
+    };
+    Ok(viewer.page(
+        status,
+        &format!("Erase {}", user.login),
+        Nav::Admin,
+        None,
+        main,
+    ))
+}
+
+pub async fn erase_form(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let user = state.services.user(user_id(&id)?).await?;
+    render_erase(&state, &viewer, &user, StatusCode::OK, None).await
+}
+
+pub async fn erase(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let user = state.services.user(user_id(&id)?).await?;
+    if form.text("confirm_login").trim() != user.login {
+        return render_erase(
+            &state,
+            &viewer,
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("The login you typed does not match; nothing was erased."),
+        )
+        .await;
+    }
+    let outcome = match state
+        .services
+        .erasure_requester(&viewer.user, user.id)
+        .await
+    {
+        Ok(requester) => state.services.erase_user(user.id, requester).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(o) => Ok(layout::see_other(&format!(
+            "/admin/erasures/{}",
+            o.certificate_id
+        ))),
+        Err(ServiceError::Conflict(m) | ServiceError::Forbidden(m)) => {
+            render_erase(&state, &viewer, &user, StatusCode::CONFLICT, Some(&m)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An erasure certificate as the text the CLI prints, to keep or print.
+pub async fn certificate(
+    State(state): State<AppState>,
+    AdminViewer(viewer): AdminViewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let doc = state.services.erasure_certificate(id).await?;
+    let main = html! {
+        (admin_menu("/admin/users"))
+        h1 { "Erasure certificate No. " (doc.certificate_id) }
+        p { "The person was erased. Keep this certificate as proof; it names nobody." }
+        pre.certificate { (doc.to_text()) }
+        p { a href="/admin/users" { "Back to the users" } }
+    };
+    Ok(viewer.page(
+        StatusCode::OK,
+        &format!("Erasure certificate {}", doc.certificate_id),
+        Nav::Admin,
+        None,
+        main,
+    ))
+}
