@@ -8,6 +8,9 @@ use serde::Serialize;
 
 use crate::registry::{Category, Data, Group, TABLES};
 
+/// The cookie of the web UI's sign-in form (a double-submit CSRF token).
+pub const LOGIN_CSRF_COOKIE: &str = "steward_login_csrf";
+
 /// The settings of this instance that the record reports.
 #[derive(Clone, Debug)]
 pub struct RecordContext {
@@ -228,7 +231,8 @@ pub fn build(ctx: &RecordContext) -> Record {
             ]
         }))
         .collect(),
-        cookies: vec![Cookie {
+        cookies: vec![
+            Cookie {
             name: ctx.cookie_name.clone(),
             purpose: "identifies the signed-in person's server-side session",
             expiry: format!(
@@ -240,7 +244,18 @@ pub fn build(ctx: &RecordContext) -> Record {
             } else {
                 "HttpOnly, SameSite=Lax".into()
             },
-        }],
+        },
+            Cookie {
+                name: LOGIN_CSRF_COOKIE.into(),
+                purpose: "protects the sign-in form against cross-site request forgery; a random value, no personal data",
+                expiry: "browser session; cleared at sign-in".into(),
+                flags: if ctx.cookie_secure {
+                    "Secure, HttpOnly, SameSite=Lax, Path=/login".into()
+                } else {
+                    "HttpOnly, SameSite=Lax, Path=/login".into()
+                },
+            },
+        ],
         recipients: vec![Recipient {
             integration: "API integrations (api)",
             categories: "all data the token's owner may see",

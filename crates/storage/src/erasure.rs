@@ -100,7 +100,7 @@ pub async fn delete_text_equal(
     .await
 }
 
-pub async fn count_in(
+pub async fn keys_in(
     conn: &mut Conn,
     table: &str,
     column: &str,

@@ -189,8 +189,7 @@ pub async fn scan_database(
                 }
                 tables.insert(table.name);
                 report.columns_checked += 1;
-                for row in
-                    erasure::count_in(conn, table.name, column, &target.secret_hashes).await?
+                for row in erasure::keys_in(conn, table.name, column, &target.secret_hashes).await?
                 {
                     report.residue.push(Hit {
                         table: table.name.into(),

@@ -1199,6 +1199,7 @@ fn gdpr_record_reflects_the_settings() {
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["cookies"][0]["name"], "steward_session");
+    assert_eq!(doc["cookies"][1]["name"], "steward_login_csrf");
     let bad = st.run(&["gdpr", "record", "--format", "xml"]);
     assert_eq!(bad.code, Some(1));
     assert!(bad.stderr.contains("--format"), "{}", bad.stderr);

@@ -423,6 +423,44 @@ async fn guards_and_settings(backend: Backend) {
         .send()
         .await
         .assert_error(422, "PropertyConstraintViolation");
+    // The other data-controller endpoints refuse malformed input too.
+    app.admin(Method::POST, "/api/v3/gdpr/scans")
+        .json(&json!({}))
+        .send()
+        .await
+        .assert_error(422, "PropertyConstraintViolation");
+    app.admin(Method::POST, "/api/v3/gdpr/scans")
+        .json(&json!({"user": true}))
+        .send()
+        .await
+        .assert_error(422, "PropertyConstraintViolation");
+    app.admin(Method::POST, "/api/v3/gdpr/scans")
+        .json(&json!({"nickname": "x"}))
+        .send()
+        .await
+        .assert_error(400, "InvalidRequestBody");
+    app.admin(Method::GET, "/api/v3/gdpr/redactions?status=maybe")
+        .send()
+        .await
+        .assert_error(400, "InvalidQuery");
+    app.admin(Method::GET, "/api/v3/gdpr/record?format=xml")
+        .send()
+        .await
+        .assert_error(400, "InvalidQuery");
+    for path in [
+        "/api/v3/gdpr/erasures/abc",
+        "/api/v3/gdpr/erasures/999",
+        "/api/v3/gdpr/redactions/7",
+    ] {
+        app.admin(Method::GET, path)
+            .send()
+            .await
+            .assert_error(404, "NotFound");
+    }
+    app.admin(Method::POST, "/api/v3/gdpr/redactions/7/redact")
+        .send()
+        .await
+        .assert_error(404, "NotFound");
 
     // Others may not (to them the account does not exist); self-deletion
     // is off by default.

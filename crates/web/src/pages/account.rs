@@ -6,22 +6,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-use serde::Deserialize;
 use steward_api::AppState;
 use steward_domain::validate::LANGUAGES;
 use steward_services::accounts::UpdateUser;
 use steward_services::auth::SignInError;
 use steward_services::ServiceError;
 
+use super::NoticeQuery;
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, described_by, field_error, Nav};
 use crate::session::{session_cookie, Client, Viewer};
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Tab {

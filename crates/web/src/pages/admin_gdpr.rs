@@ -14,7 +14,7 @@ use steward_services::ServiceError;
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, Nav};
-use crate::pages::admin_users::admin_menu;
+use crate::pages::admin_menu;
 use crate::pages::{page_number, pager};
 use crate::session::{AdminViewer, Viewer};
 

@@ -10,7 +10,7 @@ use steward_api::AppState;
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, Nav};
-use crate::pages::admin_users::{admin_menu, NoticeQuery};
+use crate::pages::{admin_menu, NoticeQuery};
 use crate::session::AdminViewer;
 
 pub async fn form(

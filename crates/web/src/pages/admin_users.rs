@@ -18,7 +18,7 @@ use steward_storage::users::{UserFilter, UserSort};
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, described_by, field_error, Nav};
-use crate::pages::{page_number, pager};
+use crate::pages::{admin_menu, page_number, pager, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -27,28 +27,6 @@ const PER_PAGE: i64 = 25;
 pub struct ListQuery {
     page: Option<String>,
     notice: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
-}
-
-/// The links between the administration pages, above each of them.
-pub fn admin_menu(current: &str) -> Markup {
-    let item = |href: &'static str, label: &'static str| {
-        html! { li { a href=(href) aria-current=[(href == current).then_some("page")] { (label) } } }
-    };
-    html! {
-        nav.subnav aria-label="Administration" {
-            ul {
-                (item("/admin/users", "Users"))
-                (item("/admin/settings", "Settings"))
-                (item("/admin/gdpr/record", "Record of processing"))
-                (item("/admin/gdpr/redactions", "Redaction queue"))
-            }
-        }
-    }
 }
 
 /// The id in a path; anything else is a page that does not exist.

@@ -17,7 +17,7 @@ use crate::forms::Form;
 use crate::layout::{self, Chrome, Nav};
 use crate::session::{safe_next, session_cookie, Client, MaybeViewer, Viewer};
 
-const LOGIN_CSRF_COOKIE: &str = "steward_login_csrf";
+use steward_domain::record::LOGIN_CSRF_COOKIE;
 
 #[derive(Deserialize)]
 pub struct LoginQuery {

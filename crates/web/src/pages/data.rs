@@ -7,23 +7,18 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use maud::html;
-use serde::Deserialize;
 use steward_api::AppState;
 use steward_services::gdpr::certificate::Requester;
 use steward_services::ServiceError;
 use steward_storage::gdpr_exports::ExportStatus;
 
+use super::NoticeQuery;
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, Nav};
 use crate::session::{session_cookie, Viewer};
 
 use super::account::{tabs, Tab};
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
 
 pub async fn data(
     State(state): State<AppState>,

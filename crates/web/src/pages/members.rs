@@ -5,7 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
-use serde::Deserialize;
 use steward_api::AppState;
 use steward_domain::permission::Permission;
 use steward_domain::project::Project;
@@ -14,15 +13,11 @@ use steward_services::memberships::{MembershipFilter, MembershipInput};
 use steward_services::principals::PrincipalQuery;
 use steward_services::ServiceError;
 
+use super::NoticeQuery;
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, Nav};
 use crate::session::Viewer;
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
 
 async fn render(
     state: &AppState,

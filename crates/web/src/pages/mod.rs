@@ -14,6 +14,30 @@ pub mod work_packages;
 pub mod wp_form;
 
 use maud::{html, Markup};
+use serde::Deserialize;
+
+/// `?notice=`: which confirmation a page shows after a redirect.
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// The links between the administration pages, above each of them.
+pub fn admin_menu(current: &str) -> Markup {
+    let item = |href: &'static str, label: &'static str| {
+        html! { li { a href=(href) aria-current=[(href == current).then_some("page")] { (label) } } }
+    };
+    html! {
+        nav.subnav aria-label="Administration" {
+            ul {
+                (item("/admin/users", "Users"))
+                (item("/admin/settings", "Settings"))
+                (item("/admin/gdpr/record", "Record of processing"))
+                (item("/admin/gdpr/redactions", "Redaction queue"))
+            }
+        }
+    }
+}
 
 /// `?page=` as a page number from 1; anything else is the first page.
 pub fn page_number(raw: Option<&str>) -> i64 {
