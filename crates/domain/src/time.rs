@@ -29,6 +29,19 @@ impl Timestamp {
         self.plus_seconds(-seconds)
     }
 
+    /// `2024-05-01 12:00 CEST`: the minute in an IANA time zone, with the
+    /// zone's abbreviation. An unknown zone (which validation keeps out of
+    /// accounts) shows UTC rather than failing a page.
+    pub fn local_text(self, zone: &str) -> String {
+        let Ok(ts) = jiff::Timestamp::from_microsecond(self.0) else {
+            return self.to_string();
+        };
+        let tz = jiff::tz::db()
+            .get(zone)
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
     /// Parses an RFC 3339 / ISO 8601 timestamp with an offset (`2024-05-01T10:00:00Z`).
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let ts: jiff::Timestamp = s.parse().ok()?;
@@ -86,6 +99,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_text_in_zones() {
+        let t = Timestamp::parse_rfc3339("2024-07-01T10:30:00Z").unwrap();
+        assert_eq!(t.local_text("UTC"), "2024-07-01 10:30 UTC");
+        assert_eq!(t.local_text("Europe/Berlin"), "2024-07-01 12:30 CEST");
+        let winter = Timestamp::parse_rfc3339("2024-01-01T23:30:00Z").unwrap();
+        assert_eq!(winter.local_text("Europe/Berlin"), "2024-01-02 00:30 CET");
+        assert_eq!(winter.local_text("Mars/Olympus"), "2024-01-01 23:30 UTC");
+    }
 
     #[test]
     fn formats_as_iso8601_utc_with_millis() {

@@ -106,15 +106,10 @@ pub fn see_other(location: &str) -> Response {
     res
 }
 
-/// `2024-05-01 10:00 UTC`, in a `<time>` element that carries the exact instant.
-pub fn time(t: Timestamp) -> Markup {
-    html! { time datetime=(t.to_string()) { (time_text(t)) } }
-}
-
-/// `2024-05-01 10:00 UTC`.
-pub fn time_text(t: Timestamp) -> String {
-    let full = t.to_string();
-    format!("{} {} UTC", &full[..10], &full[11..16])
+/// `2024-05-01 12:00 CEST` in the reader's time zone, in a `<time>`
+/// element that carries the exact instant.
+pub fn time(t: Timestamp, zone: &str) -> Markup {
+    html! { time datetime=(t.to_string()) { (t.local_text(zone)) } }
 }
 
 /// Markdown from users, rendered with raw HTML escaped (see

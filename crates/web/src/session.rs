@@ -107,6 +107,11 @@ impl Viewer {
         }
     }
 
+    /// A moment as this person reads it: in their time zone.
+    pub fn time(&self, t: steward_domain::Timestamp) -> Markup {
+        layout::time(t, &self.user.time_zone)
+    }
+
     pub fn csrf(&self) -> &str {
         &self.session.csrf_token
     }

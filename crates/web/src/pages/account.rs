@@ -290,8 +290,8 @@ pub async fn sessions(
                                     @if s.id == viewer.session.id { " " span.badge { "this session" } }
                                 }
                                 td { (s.ip_address.as_deref().unwrap_or("—")) }
-                                td { (layout::time(s.created_at)) }
-                                td { (layout::time(s.last_seen_at)) }
+                                td { (viewer.time(s.created_at)) }
+                                td { (viewer.time(s.last_seen_at)) }
                                 td {
                                     form.inline method="post" action=(format!("/my/sessions/{}/revoke", s.id)) {
                                         input type="hidden" name="csrf_token" value=(viewer.csrf());
@@ -369,10 +369,10 @@ async fn tokens_page(
                             @for t in &list {
                                 tr {
                                     td { (t.name) }
-                                    td { (layout::time(t.created_at)) }
+                                    td { (viewer.time(t.created_at)) }
                                     td {
                                         @match t.last_used_at {
-                                            Some(at) => { (layout::time(at)) }
+                                            Some(at) => { (viewer.time(at)) }
                                             None => { "never" }
                                         }
                                     }

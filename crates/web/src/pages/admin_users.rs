@@ -259,9 +259,9 @@ fn render_user(
         dl.attrs {
             dt { "Login" } dd { (user.login) }
             dt { "Status" } dd { (user.status.as_str()) }
-            dt { "Created" } dd { (layout::time(user.created_at)) }
+            dt { "Created" } dd { (viewer.time(user.created_at)) }
             dt { "Last sign-in" } dd {
-                @if let Some(t) = user.last_login_at { (layout::time(t)) } @else { "never" }
+                @if let Some(t) = user.last_login_at { (viewer.time(t)) } @else { "never" }
             }
         }
         section.narrow {

@@ -142,7 +142,7 @@ pub async fn login(
                     StatusCode::FORBIDDEN,
                     format!(
                         "Too many failed sign-ins: this account is blocked until {}. Try again later.",
-                        layout::time_text(until)
+                        until.local_text("UTC")
                     ),
                 ),
                 SignInError::Locked => (

@@ -54,14 +54,14 @@ pub async fn data(
                         tbody {
                             @for e in &exports {
                                 tr {
-                                    td { (layout::time(e.created_at)) }
+                                    td { (viewer.time(e.created_at)) }
                                     td #(format!("export-{}-status", e.id)) { span.badge { (e.status.as_str()) } }
                                     td { @if let Some(b) = e.size_bytes { (b) " bytes" } @else { "—" } }
                                     td {
                                         @if e.status == ExportStatus::Ready {
                                             // The API serves the archive; the session cookie is valid there.
                                             a.download href=(format!("/api/v3/exports/{}/archive", e.id)) download { "Download" }
-                                            @if let Some(at) = e.expires_at { br; span.muted { "until " (layout::time(at)) } }
+                                            @if let Some(at) = e.expires_at { br; span.muted { "until " (viewer.time(at)) } }
                                         } @else { "—" }
                                     }
                                 }

@@ -10,7 +10,7 @@ use steward_storage::projects::ProjectFilter;
 use steward_storage::work_packages::{Cond, Query, Sort, UserColumn, WorkPackageRow};
 
 use crate::error::WebError;
-use crate::layout::{self, Nav};
+use crate::layout::Nav;
 use crate::session::Viewer;
 
 const SHOWN: i64 = 20;
@@ -96,7 +96,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                             li {
                                 a href=(format!("/work_packages/{}", r.wp.id)) { "#" (r.wp.id) " " (r.wp.state.subject) }
                                 br;
-                                span.muted { (r.project_name) " · " (layout::time(r.wp.updated_at)) }
+                                span.muted { (r.project_name) " · " (viewer.time(r.wp.updated_at)) }
                             }
                         }
                     }

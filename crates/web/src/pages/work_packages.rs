@@ -310,7 +310,7 @@ async fn render_list(
                                 td { span.badge.closed[r.status_closed] { (r.status_name) } }
                                 td { (r.assignee_name.as_deref().unwrap_or("—")) }
                                 td { (r.priority_name) }
-                                td { (layout::time(r.wp.updated_at)) }
+                                td { (viewer.time(r.wp.updated_at)) }
                                 @if project.is_none() { td { (r.project_name) } }
                             }
                         }
@@ -372,7 +372,7 @@ async fn render_show(
     let Extras { notice, as_of } = extras;
     let access = viewer.access(state).await?;
     let (row, project) = state.services.work_package(&access, id).await?;
-    let history = baseline(state, &row, as_of).await?;
+    let history = baseline(state, &row, as_of, &viewer.user.time_zone).await?;
     let activities = state.services.activities(&access, id).await?;
     let may_comment = access.allowed(&project, Permission::AddWorkPackageNotes);
     let may_edit = access.allowed(&project, Permission::EditWorkPackages);
@@ -423,7 +423,7 @@ async fn render_show(
                         dd { (v) }
                     }
                 }
-                p.muted { "Created " (layout::time(row.wp.created_at)) " · updated " (layout::time(row.wp.updated_at)) }
+                p.muted { "Created " (viewer.time(row.wp.created_at)) " · updated " (viewer.time(row.wp.updated_at)) }
             }
             section.card aria-labelledby="description" {
                 h2 #description { "Description" }
@@ -447,7 +447,7 @@ async fn render_show(
                             @else if a.journal.notes.is_empty() { "changed" }
                             @else if a.changes.is_empty() { "commented" }
                             @else { "changed and commented" }
-                            " · " (layout::time(a.journal.created_at))
+                            " · " (viewer.time(a.journal.created_at))
                             @if a.edits > 0 { " · " span.muted { "edited" } }
                         }
                         @if a.journal.version > 1 && !a.changes.is_empty() {
@@ -605,20 +605,20 @@ pub async fn mentionable(
 }
 
 /// "Show as of date": the work package's attributes at the end of a day
-/// (UTC) next to their current values, from the change history.
+/// in the reader's time zone next to their current values, from the
+/// change history.
 async fn baseline(
     state: &AppState,
     row: &steward_storage::work_packages::WorkPackageRow,
     as_of: Option<&str>,
+    zone: &str,
 ) -> Result<Markup, WebError> {
     let raw = as_of.unwrap_or("").trim();
     let mut error = None;
     let mut missing = false;
     let mut rows: Vec<(&str, String, String)> = Vec::new();
     if !raw.is_empty() {
-        let at = steward_domain::date::Date::parse(raw).and_then(|d| {
-            steward_domain::Timestamp::parse_rfc3339(&format!("{d}T23:59:59.999999Z"))
-        });
+        let at = steward_domain::date::Date::parse(raw).and_then(|d| d.end_of_day_in(zone));
         match at {
             None => error = Some("Give the date as YYYY-MM-DD."),
             Some(at) => {
@@ -650,7 +650,7 @@ async fn baseline(
                 div.table-wrap {
                     table.list {
                         caption.visually-hidden { "Attributes at the end of " (raw) " and now" }
-                        thead { tr { th scope="col" { "Attribute" } th scope="col" { "End of " (raw) " (UTC)" } th scope="col" { "Now" } } }
+                        thead { tr { th scope="col" { "Attribute" } th scope="col" { "End of " (raw) " (" (zone) ")" } th scope="col" { "Now" } } }
                         tbody {
                             @for (label, then, now) in &rows {
                                 tr.changed[then != now] {
