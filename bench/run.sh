@@ -249,12 +249,29 @@ backend_pids() {
         "SELECT pid FROM pg_stat_activity WHERE datname = '$pg_db' AND pid <> pg_backend_pid()" 2>/dev/null || true
 }
 
-# measure NAME METHOD PATH [BODY]   (as the administrator; AS=member for bench2)
+# A browser session of the administrator for the page measurements: the
+# sign-in form's CSRF token and cookie, then the session cookie it sets.
+sign_in_browser() {
+    local jar="$scratch/cookies-$engine.txt" form csrf
+    rm -f "$jar"
+    form="$(curl -fsS -c "$jar" "$base_url/login")" || die "GET /login failed"
+    csrf="$(printf '%s' "$form" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)"
+    [ -n "$csrf" ] || die "the sign-in page has no CSRF token"
+    curl -fsS -o /dev/null -b "$jar" -c "$jar" \
+        --data-urlencode "csrf_token=$csrf" --data-urlencode "login=admin" \
+        --data-urlencode "password=$admin_password" "$base_url/login" || die "signing in failed"
+    session_cookie="$(awk '$6 == "steward_session" { print $6 "=" $7 }' "$jar")"
+    [ -n "$session_cookie" ] || die "signing in set no session cookie"
+}
+
+# measure NAME METHOD PATH [BODY]   (as the administrator; AS=member for
+# bench2, AS=browser for the administrator's browser session)
 measure() {
     local name="$1" method="$2" path="$3" body="${4:-}"
-    local who="$auth"
-    [ "${AS:-admin}" = member ] && who="$member_auth"
-    local args=(-t"$threads" -c"$connections" --latency -H "Authorization: $who")
+    local who="Authorization: $auth"
+    [ "${AS:-admin}" = member ] && who="Authorization: $member_auth"
+    [ "${AS:-admin}" = browser ] && who="Cookie: $session_cookie"
+    local args=(-t"$threads" -c"$connections" --latency -H "$who")
     if [ "$method" != GET ] || [ -n "$body" ]; then
         local lua="$scratch/$name.lua"
         {
@@ -311,6 +328,11 @@ run_endpoints() {
     measure wp_one GET /api/v3/work_packages/1
     measure wp_create POST /api/v3/work_packages \
         "{\"subject\":\"Created under load\",\"_links\":{\"project\":{\"href\":\"/api/v3/projects/$project_id\"}}}"
+    # The web UI's pages, rendered for a signed-in browser.
+    sign_in_browser
+    AS=browser measure page_home GET /
+    AS=browser measure page_wp_list GET "/projects/$project_id/work_packages"
+    AS=browser measure page_wp_one GET /work_packages/1
 }
 
 # The per-person export of the heavy user bench1 (author of the first
