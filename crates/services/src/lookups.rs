@@ -66,7 +66,7 @@ fn admins_only(what: &str) -> ServiceError {
 
 /// A name: trimmed, not blank, not too long, and not one that another row
 /// (`others`, as `(id, name)`) has, compared without case.
-fn checked_name<'a>(
+pub(crate) fn checked_name<'a>(
     raw: &str,
     others: impl IntoIterator<Item = (i64, &'a str)>,
     this: Option<i64>,

@@ -116,3 +116,23 @@ document.addEventListener("DOMContentLoaded", () => {
     box.addEventListener("blur", () => setTimeout(close, 150));
   });
 });
+
+// The new-role form: only the permission groups that fit the chosen kind
+// (<fieldset data-role-kind>) are shown; the others are hidden and their
+// boxes disabled so that they are not sent. Without the script every group
+// shows, with its kind in the legend, and the server refuses a mismatch.
+document.addEventListener("DOMContentLoaded", () => {
+  const kinds = document.querySelectorAll("input[type=radio][name=kind]");
+  if (!kinds.length) return;
+  const groups = document.querySelectorAll("fieldset[data-role-kind]");
+  const apply = () => {
+    const chosen = document.querySelector("input[type=radio][name=kind]:checked");
+    groups.forEach((g) => {
+      const fits = !chosen || g.getAttribute("data-role-kind") === chosen.value;
+      g.hidden = !fits;
+      g.disabled = !fits;
+    });
+  };
+  kinds.forEach((k) => k.addEventListener("change", apply));
+  apply();
+});

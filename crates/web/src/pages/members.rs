@@ -1,17 +1,19 @@
-//! A project's members and their roles: the list, adding someone, and
-//! removing a membership. Who may do it is `Access`'s "manage members".
+//! A project's members and their roles: the list, adding someone, changing
+//! a member's roles and removing a membership. Who may do it is `Access`'s
+//! "manage members".
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::html;
+use maud::{html, Markup};
 use steward_api::AppState;
 use steward_domain::permission::Permission;
 use steward_domain::project::Project;
 use steward_domain::user::PrincipalKind;
-use steward_services::memberships::{MembershipFilter, MembershipInput};
+use steward_services::memberships::{MembershipFilter, MembershipInput, MembershipView};
 use steward_services::principals::PrincipalQuery;
 use steward_services::ServiceError;
+use steward_storage::roles::Role;
 
 use super::NoticeQuery;
 use crate::error::WebError;
@@ -19,12 +21,15 @@ use crate::forms::Form;
 use crate::layout::{self, Nav};
 use crate::session::Viewer;
 
+/// `error` is about the form adding a member; `roles_error` about the
+/// roles form of one membership (its id and the message).
 async fn render(
     state: &AppState,
     viewer: &Viewer,
     project: &Project,
     status: StatusCode,
     error: Option<&str>,
+    roles_error: Option<(i64, &str)>,
     notice: Option<&str>,
 ) -> Result<Response, WebError> {
     let access = viewer.access(state).await?;
@@ -85,6 +90,7 @@ async fn render(
                                 @if may_manage {
                                     td {
                                         @if m.can_manage {
+                                            (roles_form(viewer, project, m, &roles, roles_error))
                                             form.inline method="post" action=(format!("/projects/{}/members/{}/delete", project.identifier, m.membership.id)) {
                                                 input type="hidden" name="csrf_token" value=(viewer.csrf());
                                                 button.danger type="submit" data-confirm=(format!("Remove {} from {}?", m.principal.name(), project.name)) { "Remove" }
@@ -140,6 +146,41 @@ async fn render(
     ))
 }
 
+/// The roles of one membership as checkboxes, folded away until wanted
+/// (open when the last attempt was refused, with the message).
+fn roles_form(
+    viewer: &Viewer,
+    project: &Project,
+    m: &MembershipView,
+    roles: &[Role],
+    error: Option<(i64, &str)>,
+) -> Markup {
+    let mid = m.membership.id;
+    let error = error.filter(|(id, _)| *id == mid).map(|(_, e)| e);
+    let error_id = format!("member-{mid}-roles");
+    html! {
+        details open[error.is_some()] {
+            summary { "Change roles" }
+            form.stack method="post" action=(format!("/projects/{}/members/{mid}/roles", project.identifier)) {
+                input type="hidden" name="csrf_token" value=(viewer.csrf());
+                fieldset aria-describedby=[layout::described_by(&error_id, error)] {
+                    legend { "Roles of " (m.principal.name()) }
+                    @for r in roles {
+                        @let id = format!("member-{mid}-role-{}", r.id);
+                        div.field.check {
+                            input id=(id) name="role" type="checkbox" value=(r.id)
+                                checked[m.membership.role_ids.contains(&r.id)];
+                            label for=(id) { (r.name) }
+                        }
+                    }
+                }
+                (layout::field_error(&error_id, error))
+                button type="submit" { "Save roles" }
+            }
+        }
+    }
+}
+
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -153,6 +194,7 @@ pub async fn list(
         &viewer,
         &project,
         StatusCode::OK,
+        None,
         None,
         layout::notice(q.notice.as_deref()),
     )
@@ -189,6 +231,7 @@ pub async fn add(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&v.message),
                 None,
+                None,
             )
             .await
         }
@@ -219,4 +262,49 @@ pub async fn remove(
         "/projects/{}/members?notice=member_removed",
         project.identifier
     )))
+}
+
+/// Replaces the roles of a membership of this project.
+pub async fn set_roles(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, membership)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    let access = viewer.access(&state).await?;
+    let project = state.services.project(&access, &id).await?;
+    let membership = membership.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    // Only a membership of this project, whatever id was sent.
+    let view = state.services.membership(&access, membership).await?;
+    if view.membership.project_id != Some(project.id) {
+        return Err(WebError::NotFound);
+    }
+    let role_ids = form
+        .all("role")
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    match state
+        .services
+        .update_membership(&access, membership, Some(role_ids))
+        .await
+    {
+        Ok(_) => Ok(layout::see_other(&format!(
+            "/projects/{}/members?notice=member_roles_saved",
+            project.identifier
+        ))),
+        Err(ServiceError::Invalid(v)) => {
+            render(
+                &state,
+                &viewer,
+                &project,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some((membership, &v.message)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
