@@ -96,6 +96,15 @@ fn body_kind(headers: &HeaderMap) -> Option<BodyKind> {
     }
 }
 
+/// Paths whose request bodies are never logged: the data controller's
+/// GDPR requests, over the API and in the web UI (whose erasure form
+/// confirms with the person's login).
+fn is_about_people(path: &str) -> bool {
+    path.starts_with("/api/v3/gdpr/")
+        || path.starts_with("/admin/gdpr/")
+        || (path.starts_with("/admin/users/") && path.ends_with("/erase"))
+}
+
 fn too_large(limit: usize) -> ApiError {
     // The same answer the JSON extractor gives, so that a client cannot
     // tell whether the log is on.
@@ -114,10 +123,11 @@ pub async fn take_body(
     if !state.services.request_log().is_enabled() || req.body().is_end_stream() {
         return Ok((req, None));
     }
-    // The data controller's requests (erasure, residue scan) name the
-    // people they concern: their bodies would write an erased person's
-    // login and email back into the log right after erasure took them out.
-    if req.uri().path().starts_with("/api/v3/gdpr/") {
+    // The data controller's requests (erasure, residue scan), in the API
+    // and in the web UI's GDPR pages, name the people they concern: their
+    // bodies would write an erased person's login and email back into the
+    // log right after erasure took them out.
+    if is_about_people(req.uri().path()) {
         return Ok((req, None));
     }
     let Some(kind) = body_kind(req.headers()) else {
