@@ -8,6 +8,7 @@ use steward_domain::Timestamp;
 
 use crate::db::{Conn, FromRow, Result, Row};
 use crate::params;
+use crate::projects::ProjectScope;
 use crate::work_packages::{state_at, state_params, STATE_COLUMNS};
 
 pub const WORK_PACKAGE: &str = "WorkPackage";
@@ -246,4 +247,74 @@ pub async fn mentions_of_source(
         params![source_type, source_id],
     )
     .await
+}
+
+/// A journal from the activity across projects, with what a feed shows of
+/// its work package and the state recorded by the journal before it.
+#[derive(Clone, Debug)]
+pub struct RecentJournal {
+    pub journal: Journal,
+    pub subject: String,
+    pub project_identifier: String,
+    pub project_name: String,
+    /// The journal before this one (its id and state); `None` for the first.
+    pub previous: Option<(i64, WorkPackageState)>,
+}
+
+impl FromRow for RecentJournal {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
+        let journal = Journal::from_row(r)?;
+        // 8 journal columns, then 16 state columns.
+        let previous = match r.opt_i64(27)? {
+            Some(id) => Some((id, state_at(r, 28)?)),
+            None => None,
+        };
+        Ok(RecentJournal {
+            journal,
+            subject: r.string(24)?,
+            project_identifier: r.string(25)?,
+            project_name: r.string(26)?,
+            previous,
+        })
+    }
+}
+
+/// The latest `limit` journals of work packages whose current project is
+/// in `scope`, newest first. One statement: it walks `journals` backwards
+/// along the (type, created_at, id) index of migration 4, checks each row's
+/// project by primary key and stops after `limit` rows; the previous
+/// journal is found through the (type, id, version) unique index.
+pub async fn recent(
+    conn: &mut Conn,
+    scope: &ProjectScope,
+    limit: i64,
+) -> Result<Vec<RecentJournal>> {
+    let cols = |alias: &str| -> String {
+        STATE_COLUMNS
+            .split(',')
+            .map(|c| format!("{alias}.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut params = params![WORK_PACKAGE];
+    let visible = scope.condition("w.project_id", &mut params);
+    // LIMIT is written into the statement, as in `work_packages::list`:
+    // SQLite plans with its value.
+    let sql = format!(
+        "SELECT {COLUMNS}, {}, w.subject, p.identifier, p.name, pd.journal_id, {} \
+         FROM journals j \
+         JOIN users u ON u.id = j.user_id \
+         JOIN work_package_journals d ON d.journal_id = j.id \
+         JOIN work_packages w ON w.id = j.journable_id \
+         JOIN projects p ON p.id = w.project_id \
+         LEFT JOIN journals pj ON pj.journable_type = j.journable_type \
+            AND pj.journable_id = j.journable_id AND pj.version = j.version - 1 \
+         LEFT JOIN work_package_journals pd ON pd.journal_id = pj.id \
+         WHERE j.journable_type = $1 AND {visible} \
+         ORDER BY j.created_at DESC, j.id DESC LIMIT {}",
+        cols("d"),
+        cols("pd"),
+        limit.clamp(0, 1000)
+    );
+    conn.query(&sql, params).await
 }

@@ -29,6 +29,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "jobs_audit_gdpr",
         sql: include_str!("../migrations/0003_jobs_audit_gdpr.sql"),
     },
+    Migration {
+        version: 4,
+        name: "journals_recent_index",
+        sql: include_str!("../migrations/0004_journals_recent_index.sql"),
+    },
 ];
 
 /// The SQL of a migration for one engine.

@@ -1,19 +1,26 @@
 //! The home page: my projects, the open work packages I am assigned to or
-//! accountable for, and what changed lately where I can see.
+//! accountable for, and what changed lately where I can see: the latest
+//! journals (changes and comments) and the recently updated work packages.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 use steward_api::AppState;
+use steward_services::recent_activity::RecentActivity;
 use steward_storage::projects::ProjectFilter;
 use steward_storage::work_packages::{Cond, Query, Sort, UserColumn, WorkPackageRow};
 
 use crate::error::WebError;
 use crate::layout::Nav;
+use crate::pages::work_packages::attribute_label;
 use crate::session::Viewer;
 
 const SHOWN: i64 = 20;
+/// Entries of the activity feed.
+const ACTIVITY_SHOWN: i64 = 15;
+/// Characters of a comment the feed shows.
+const EXCERPT: usize = 140;
 
 /// The services take the order of a project listing as the storage layer's
 /// ordering expression; this is the one the API uses for `name`.
@@ -62,6 +69,10 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         .services
         .list_work_packages(&access, recent_query, 10, 0)
         .await?;
+    let activity = state
+        .services
+        .recent_activity(&access, ACTIVITY_SHOWN)
+        .await?;
 
     let main = html! {
         h1 { "Welcome, " (viewer.user.name()) }
@@ -86,6 +97,18 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 h2 #accountable { "Accountable" }
                 (wp_list(&accountable, accountable_total, "/work_packages?responsible=me"))
             }
+            section.card aria-labelledby="activity" {
+                h2 #activity { "Recent activity" }
+                @if activity.is_empty() {
+                    p.muted { "Nothing yet." }
+                } @else {
+                    ul.plain {
+                        @for a in &activity {
+                            li { (activity_entry(&viewer, a)) }
+                        }
+                    }
+                }
+            }
             section.card aria-labelledby="recent" {
                 h2 #recent { "Recently updated" }
                 @if recent.is_empty() {
@@ -105,6 +128,42 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         }
     };
     Ok(viewer.page(StatusCode::OK, "Home", Nav::Home, None, main))
+}
+
+/// One entry of the feed: who did what to which work package, when, and
+/// the start of the comment if there is one.
+fn activity_entry(viewer: &Viewer, a: &RecentActivity) -> Markup {
+    let j = &a.journal;
+    let notes = j.notes.trim();
+    let excerpt: String = notes.chars().take(EXCERPT).collect();
+    let cut = notes.chars().count() > EXCERPT;
+    // Built-in attributes read as words in a sentence; custom fields keep
+    // the name an administrator gave them.
+    let changed: Vec<String> = a
+        .changed
+        .iter()
+        .map(|c| match attribute_label(c) {
+            label if label == *c => label.to_string(),
+            label => label.to_lowercase(),
+        })
+        .collect();
+    html! {
+        strong { (j.user_name) }
+        @if a.is_creation() { " created " }
+        @else if changed.is_empty() { " commented on " }
+        @else { " updated " }
+        a href=(format!("/work_packages/{}#activity-{}", j.journable_id, j.id)) { "#" (j.journable_id) " " (a.subject) }
+        @if !a.is_creation() && !changed.is_empty() {
+            br;
+            "Changed " (changed.join(", "))
+        }
+        @if !excerpt.is_empty() {
+            br;
+            q { (excerpt) @if cut { "…" } }
+        }
+        br;
+        span.muted { (a.project_name) " · " (viewer.time(j.created_at)) }
+    }
 }
 
 fn wp_list(rows: &[WorkPackageRow], total: i64, all: &str) -> Markup {

@@ -8,8 +8,10 @@ use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
 use steward_api::AppState;
+use steward_domain::custom_field::{Format, Kind as CustomKind, Value};
 use steward_domain::permission::Permission;
 use steward_domain::project::Project;
+use steward_services::custom_fields::ShownValue;
 use steward_services::ServiceError;
 use steward_storage::lookups::{Status, WpType};
 use steward_storage::work_packages::{Cond, IdColumn, Query as WpQuery, Sort, UserColumn};
@@ -20,6 +22,8 @@ use crate::layout::{self, described_by, field_error, Nav};
 use crate::session::Viewer;
 
 const PER_PAGE: i64 = 25;
+/// Children listed on a work package's page; the rest are counted.
+const CHILDREN_SHOWN: i64 = 50;
 
 /// The list's query string. Every field is optional and read leniently: a
 /// value that makes no sense is ignored, never an error page.
@@ -377,30 +381,55 @@ async fn render_show(
     let may_comment = access.allowed(&project, Permission::AddWorkPackageNotes);
     let may_edit = access.allowed(&project, Permission::EditWorkPackages);
     let s = &row.wp.state;
-    let opt = |v: Option<String>| v.unwrap_or_else(|| "—".to_string());
-    let attributes: Vec<(&str, String)> = vec![
-        ("Status", row.status_name.clone()),
-        ("Type", row.type_name.clone()),
-        ("Priority", row.priority_name.clone()),
-        ("Assignee", opt(row.assignee_name.clone())),
-        ("Accountable", opt(row.responsible_name.clone())),
-        ("Author", row.author_name.clone()),
+    let opt = |v: Option<String>| html! { (v.unwrap_or_else(|| "—".to_string())) };
+    let hours = |h: Option<f64>| opt(h.map(|h| format!("{h} h")));
+    let parent = match (s.parent_id, &row.parent_subject) {
+        (Some(pid), subject) => html! {
+            a href=(format!("/work_packages/{pid}")) { "#" (pid) @if let Some(t) = subject { " " (t) } }
+        },
+        (None, _) => opt(None),
+    };
+    let mut attributes: Vec<(String, Markup)> = vec![
+        ("Status".into(), opt(Some(row.status_name.clone()))),
+        ("Type".into(), opt(Some(row.type_name.clone()))),
+        ("Priority".into(), opt(Some(row.priority_name.clone()))),
+        ("Assignee".into(), opt(row.assignee_name.clone())),
+        ("Accountable".into(), opt(row.responsible_name.clone())),
+        ("Author".into(), opt(Some(row.author_name.clone()))),
         (
-            "Start date",
+            "Start date".into(),
             opt(s.start_date.as_ref().map(ToString::to_string)),
         ),
         (
-            "Finish date",
+            "Finish date".into(),
             opt(s.due_date.as_ref().map(ToString::to_string)),
         ),
-        (
-            "Estimated time",
-            opt(s.estimated_hours.map(|h| format!("{h} h"))),
-        ),
-        ("% done", opt(s.done_ratio.map(|d| format!("{d} %")))),
-        ("Version", opt(row.version_name.clone())),
-        ("Parent", opt(row.parent_subject.clone())),
+        ("Estimated time".into(), hours(s.estimated_hours)),
+        ("Remaining time".into(), hours(s.remaining_hours)),
+        ("% done".into(), opt(s.done_ratio.map(|d| format!("{d} %")))),
+        ("Version".into(), opt(row.version_name.clone())),
+        ("Parent".into(), parent),
     ];
+    let custom = state
+        .services
+        .custom_values(CustomKind::WorkPackage, &[id])
+        .await?;
+    for shown in custom.of(id) {
+        attributes.push((shown.field.name.clone(), custom_value(&shown)));
+    }
+    let children_query = WpQuery {
+        conds: vec![Cond::IdIn {
+            col: IdColumn::Parent,
+            ids: vec![id],
+            negate: false,
+        }],
+        sort: vec![(Sort::Id, false)],
+        ..WpQuery::default()
+    };
+    let (children, children_total) = state
+        .services
+        .list_work_packages(&access, children_query, CHILDREN_SHOWN, 0)
+        .await?;
     let title = format!("#{} {}", row.wp.id, s.subject);
     let main = html! {
         p.crumbs {
@@ -424,6 +453,22 @@ async fn render_show(
                     }
                 }
                 p.muted { "Created " (viewer.time(row.wp.created_at)) " · updated " (viewer.time(row.wp.updated_at)) }
+            }
+            @if !children.is_empty() {
+                section.card aria-labelledby="children" {
+                    h2 #children { "Children" }
+                    ul.plain {
+                        @for c in &children {
+                            li {
+                                a href=(format!("/work_packages/{}", c.wp.id)) { "#" (c.wp.id) " " (c.wp.state.subject) }
+                                " " span.badge.closed[c.status_closed] { (c.status_name) }
+                            }
+                        }
+                    }
+                    @if children_total > children.len() as i64 {
+                        p.muted { (children_total - children.len() as i64) " more not shown." }
+                    }
+                }
             }
             section.card aria-labelledby="description" {
                 h2 #description { "Description" }
@@ -483,8 +528,10 @@ async fn render_show(
     Ok(viewer.page(status, &title, Nav::WorkPackages, notice, main))
 }
 
-fn describe_change(attribute: &str, old: Option<&str>, new: Option<&str>) -> Markup {
-    let label = match attribute {
+/// What an attribute of the change history is called on the pages;
+/// custom fields go by their own name.
+pub fn attribute_label(attribute: &str) -> &str {
+    match attribute {
         "subject" => "Subject",
         "description" => "Description",
         "status" => "Status",
@@ -492,6 +539,7 @@ fn describe_change(attribute: &str, old: Option<&str>, new: Option<&str>) -> Mar
         "priority" => "Priority",
         "assignee" => "Assignee",
         "responsible" => "Accountable",
+        "author" => "Author",
         "startDate" => "Start date",
         "dueDate" => "Finish date",
         "estimatedTime" => "Estimated time",
@@ -501,7 +549,24 @@ fn describe_change(attribute: &str, old: Option<&str>, new: Option<&str>) -> Mar
         "version" => "Version",
         "project" => "Project",
         other => other,
-    };
+    }
+}
+
+/// A custom value as the details show it: a text field's Markdown
+/// rendered, an option or a person by name.
+fn custom_value(shown: &ShownValue<'_>) -> Markup {
+    match (&shown.value, shown.field.format) {
+        (None, _) => html! { "—" },
+        (Some(Value::Text(t)), Format::Text) => html! { div.prose { (layout::markdown(t)) } },
+        (Some(Value::Option(_) | Value::User(_)), _) => {
+            html! { (shown.title.clone().unwrap_or_else(|| "—".to_string())) }
+        }
+        (Some(v), _) => html! { (v.to_string()) },
+    }
+}
+
+fn describe_change(attribute: &str, old: Option<&str>, new: Option<&str>) -> Markup {
+    let label = attribute_label(attribute);
     html! {
         strong { (label) }
         @if attribute == "description" {

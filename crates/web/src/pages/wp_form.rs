@@ -1,5 +1,7 @@
 //! Creating and editing a work package: one form for both, filled from
-//! the project's types, statuses, priorities and members. The services
+//! the project's types, statuses, priorities, members and versions, with
+//! times, % done, the parent and the custom fields (their inputs are in
+//! `wp_custom_fields`). The services
 //! validate; their message comes back next to the field, with what was
 //! typed kept. An edit carries the lock version it started from, so a
 //! change made meanwhile by someone else is not overwritten silently.
@@ -7,23 +9,30 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::html;
+use maud::{html, Markup};
 use steward_api::AppState;
-use steward_domain::date::Date;
+use steward_domain::custom_field::{CustomField, Kind as CustomKind};
+use steward_domain::date::{parse_duration_hours, Date};
 use steward_domain::project::Project;
-use steward_domain::user::User;
+use steward_domain::user::{PrincipalKind, User};
 use steward_domain::ValidationError;
+use steward_services::custom_fields::CustomValueSet;
 use steward_services::memberships::MembershipFilter;
 use steward_services::work_packages::WorkPackageInput;
 use steward_services::ServiceError;
 use steward_storage::lookups::{Priority, Status, WpType};
+use steward_storage::work_packages::WorkPackageRow;
 
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, described_by, field_error, Nav};
 use crate::session::Viewer;
 
-/// The form's values as text, as typed or as stored.
+use super::wp_custom_fields;
+
+/// The form's values as text, as typed or as stored. The attributes after
+/// the dates are `None` when a form did not send them: they are then left
+/// as they are rather than cleared.
 #[derive(Default)]
 struct Values {
     subject: String,
@@ -36,10 +45,27 @@ struct Values {
     start_date: String,
     due_date: String,
     lock_version: String,
+    estimated_time: Option<String>,
+    remaining_time: Option<String>,
+    done_ratio: Option<String>,
+    version: Option<String>,
+    parent: Option<String>,
+    custom: wp_custom_fields::Typed,
+}
+
+/// Text for an input from an optional value.
+fn shown<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// What an input shows of an attribute the form may not have sent.
+fn typed(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("")
 }
 
 impl Values {
-    fn from_form(form: &Form) -> Values {
+    fn from_form(form: &Form, fields: &[CustomField]) -> Values {
+        let sent = |name: &str| form.get(name).map(str::to_string);
         Values {
             subject: form.text("subject"),
             description: form.text("description"),
@@ -51,12 +77,40 @@ impl Values {
             start_date: form.text("start_date"),
             due_date: form.text("due_date"),
             lock_version: form.text("lock_version"),
+            estimated_time: sent("estimated_time"),
+            remaining_time: sent("remaining_time"),
+            done_ratio: sent("done_ratio"),
+            version: sent("version"),
+            parent: sent("parent"),
+            custom: wp_custom_fields::from_form(form, fields),
+        }
+    }
+
+    fn from_stored(row: &WorkPackageRow, custom: &CustomValueSet) -> Values {
+        let s = &row.wp.state;
+        Values {
+            subject: s.subject.clone(),
+            description: s.description.clone(),
+            type_id: s.type_id.to_string(),
+            status_id: s.status_id.to_string(),
+            priority_id: s.priority_id.to_string(),
+            assignee: shown(s.assigned_to_id),
+            responsible: shown(s.responsible_id),
+            start_date: shown(s.start_date),
+            due_date: shown(s.due_date),
+            lock_version: row.wp.lock_version.to_string(),
+            estimated_time: Some(shown(s.estimated_hours)),
+            remaining_time: Some(shown(s.remaining_hours)),
+            done_ratio: Some(shown(s.done_ratio)),
+            version: Some(shown(s.version_id)),
+            parent: Some(shown(s.parent_id)),
+            custom: wp_custom_fields::stored(custom, row.wp.id),
         }
     }
 
     /// The input for the services, or the first field that is not even
-    /// well-formed (a date that is no date).
-    fn input(&self) -> Result<WorkPackageInput, ValidationError> {
+    /// well-formed (a date that is no date, a % done that is no number).
+    fn input(&self, fields: &[CustomField]) -> Result<WorkPackageInput, ValidationError> {
         let id = |s: &str| s.trim().parse::<i64>().ok();
         let date = |s: &str, attribute: &'static str, label: &str| {
             let s = s.trim();
@@ -67,6 +121,8 @@ impl Values {
                 ValidationError::new(attribute, format!("{label} must be a date (YYYY-MM-DD)."))
             })
         };
+        let whole = |t: &str| t.parse::<i64>().ok();
+        let reference = |t: &str| t.strip_prefix('#').unwrap_or(t).trim().parse::<i64>().ok();
         Ok(WorkPackageInput {
             subject: Some(self.subject.clone()),
             description: Some(self.description.clone()),
@@ -77,15 +133,137 @@ impl Values {
             responsible_id: Some(id(&self.responsible)),
             start_date: Some(date(&self.start_date, "startDate", "Start date")?),
             due_date: Some(date(&self.due_date, "dueDate", "Finish date")?),
+            estimated_hours: optional(
+                &self.estimated_time,
+                "estimatedTime",
+                "Estimated time must be a number of hours, such as 2.5.",
+                hours,
+            )?,
+            remaining_hours: optional(
+                &self.remaining_time,
+                "remainingTime",
+                "Remaining time must be a number of hours, such as 2.5.",
+                hours,
+            )?,
+            done_ratio: optional(
+                &self.done_ratio,
+                "percentageDone",
+                "% done must be a whole number from 0 to 100.",
+                whole,
+            )?,
+            version_id: optional(
+                &self.version,
+                "version",
+                "Choose a version from the list.",
+                whole,
+            )?,
+            parent_id: optional(
+                &self.parent,
+                "parent",
+                "Parent must be the number of a work package, such as 12.",
+                reference,
+            )?,
+            custom_fields: wp_custom_fields::input(&self.custom, fields),
             ..WorkPackageInput::default()
         })
     }
+}
+
+/// An attribute the form may not have sent: not sent leaves it as it is,
+/// blank clears it, anything else must parse.
+fn optional<T>(
+    raw: &Option<String>,
+    attribute: &'static str,
+    message: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<Option<T>>, ValidationError> {
+    match raw.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(t) => parse(t)
+            .map(|v| Some(Some(v)))
+            .ok_or_else(|| ValidationError::new(attribute, message)),
+    }
+}
+
+/// Hours as a plain number (`2.5`, or `2,5`), or an ISO 8601 duration
+/// (`PT2H30M`), the form the API takes.
+fn hours(t: &str) -> Option<f64> {
+    let plain = t.replace(',', ".");
+    let number = plain
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+    let parsed = if number {
+        plain.parse::<f64>().ok()
+    } else {
+        parse_duration_hours(&t.to_ascii_uppercase())
+    };
+    parsed.filter(|h| h.is_finite())
 }
 
 /// Where the form posts to and what it is called.
 enum Target<'a> {
     New(&'a Project),
     Edit { id: i64, project: &'a Project },
+}
+
+/// The custom fields of work packages, which every project and type has.
+async fn custom_fields(state: &AppState) -> Result<Vec<CustomField>, WebError> {
+    Ok(state
+        .services
+        .custom_values(CustomKind::WorkPackage, &[])
+        .await?
+        .fields)
+}
+
+/// The attributes with an input of their own; a message about any other
+/// is shown above the form.
+const ATTRIBUTES: &[&str] = &[
+    "subject",
+    "description",
+    "type",
+    "status",
+    "priority",
+    "assignee",
+    "responsible",
+    "startDate",
+    "dueDate",
+    "estimatedTime",
+    "remainingTime",
+    "percentageDone",
+    "version",
+    "parent",
+];
+
+/// `aria-describedby` for an input with a help text and maybe a message.
+fn described(id: &str, help: bool, error: Option<&str>) -> Option<String> {
+    let ids: Vec<String> = help
+        .then(|| format!("{id}-help"))
+        .into_iter()
+        .chain(described_by(id, error))
+        .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// A one-line input with its label, help and message.
+fn text_input(
+    id: &str,
+    name: &str,
+    label: &str,
+    value: &str,
+    mode: Option<&str>,
+    help: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            input id=(id) name=(name) type="text" value=(value) inputmode=[mode]
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[described(id, help.is_some(), error)];
+            @if let Some(h) = help { p.help id=(format!("{id}-help")) { (h) } }
+            (field_error(id, error))
+        }
+    }
 }
 
 async fn render(
@@ -104,6 +282,17 @@ async fn render(
     let types = state.services.list_reference::<WpType>().await?;
     let statuses = state.services.list_reference::<Status>().await?;
     let priorities = state.services.list_reference::<Priority>().await?;
+    let fields = custom_fields(state).await?;
+    let versions = match state
+        .services
+        .project_versions(&access, &project.identifier)
+        .await
+    {
+        Ok((_, versions)) => versions,
+        // Someone who may add work packages but not see the versions gets none to choose.
+        Err(ServiceError::NotFound(_)) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
     let filter = MembershipFilter {
         project_ids: Some(vec![project.id]),
         principal_id: None,
@@ -114,18 +303,11 @@ async fn render(
         .await?;
     let people: Vec<&User> = members.iter().map(|m| &m.principal).collect();
     let err = |a: &str| error.filter(|(at, _)| *at == a).map(|(_, m)| m);
-    let known = [
-        "subject",
-        "description",
-        "type",
-        "status",
-        "priority",
-        "assignee",
-        "responsible",
-        "startDate",
-        "dueDate",
-    ];
-    let general = error.filter(|(a, _)| !known.contains(a)).map(|(_, m)| m);
+    let general = error
+        .filter(|(a, _)| {
+            !ATTRIBUTES.contains(a) && !wp_custom_fields::is_field_attribute(a, &fields)
+        })
+        .map(|(_, m)| m);
     let (title, action, submit) = match &target {
         Target::New(p) => (
             format!("New work package · {}", p.name),
@@ -162,6 +344,23 @@ async fn render(
         .iter()
         .map(|p| (p.id.to_string(), p.name()))
         .collect();
+    // Custom fields of the user format name people, never groups.
+    let user_options: Vec<(String, String)> = people
+        .iter()
+        .filter(|p| p.kind == PrincipalKind::User)
+        .map(|p| (p.id.to_string(), p.name()))
+        .collect();
+    let version_options: Vec<(String, String)> = versions
+        .iter()
+        .map(|ver| {
+            let name = match ver.status.as_str() {
+                "open" => ver.name.clone(),
+                other => format!("{} ({other})", ver.name),
+            };
+            (ver.id.to_string(), name)
+        })
+        .collect();
+    let done_error = err("percentageDone");
     let main = html! {
         p.crumbs {
             a href=(format!("/projects/{}", project.identifier)) { (project.name) }
@@ -192,6 +391,7 @@ async fn render(
                 (select("priority", "Priority", &v.priority_id, priorities.iter().filter(|p| p.active).map(|p| (p.id.to_string(), p.name.clone())).collect(), None))
                 (select("assignee", "Assignee", &v.assignee, person_options.clone(), Some("Nobody")))
                 (select("responsible", "Accountable", &v.responsible, person_options.clone(), Some("Nobody")))
+                (select("version", "Version", typed(&v.version), version_options, Some("None")))
                 div.field {
                     label for="wp-start" { "Start date" }
                     input #wp-start name="start_date" type="date" value=(v.start_date)
@@ -204,6 +404,16 @@ async fn render(
                         aria-invalid=[err("dueDate").map(|_| "true")] aria-describedby=[described_by("wp-due", err("dueDate"))];
                     (field_error("wp-due", err("dueDate")))
                 }
+                (text_input("wp-estimated", "estimated_time", "Estimated time", typed(&v.estimated_time), Some("decimal"), Some("Hours, such as 2.5."), err("estimatedTime")))
+                (text_input("wp-remaining", "remaining_time", "Remaining time", typed(&v.remaining_time), Some("decimal"), Some("Hours, such as 2.5."), err("remainingTime")))
+                div.field {
+                    label for="wp-done" { "% done" }
+                    input #wp-done name="done_ratio" type="number" min="0" max="100" step="1" value=(typed(&v.done_ratio))
+                        aria-invalid=[done_error.map(|_| "true")] aria-describedby=[described_by("wp-done", done_error)];
+                    (field_error("wp-done", done_error))
+                }
+                (text_input("wp-parent", "parent", "Parent", typed(&v.parent), Some("numeric"), Some("The number of the parent work package, such as 12."), err("parent")))
+                (wp_custom_fields::inputs(&fields, &v.custom, &user_options, err))
             }
             div.actions {
                 button.primary type="submit" { (submit) }
@@ -271,8 +481,9 @@ pub async fn create(
     viewer.check_csrf(&form)?;
     let access = viewer.access(&state).await?;
     let project = state.services.project(&access, &id).await?;
-    let v = Values::from_form(&form);
-    let result = match v.input() {
+    let fields = custom_fields(&state).await?;
+    let v = Values::from_form(&form, &fields);
+    let result = match v.input(&fields) {
         Ok(mut input) => {
             input.project_id = Some(project.id);
             state
@@ -310,28 +521,11 @@ pub async fn edit_form(
     let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
     let access = viewer.access(&state).await?;
     let (row, project) = state.services.work_package(&access, id).await?;
-    let s = &row.wp.state;
-    let opt = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
-    let v = Values {
-        subject: s.subject.clone(),
-        description: s.description.clone(),
-        type_id: s.type_id.to_string(),
-        status_id: s.status_id.to_string(),
-        priority_id: s.priority_id.to_string(),
-        assignee: opt(s.assigned_to_id),
-        responsible: opt(s.responsible_id),
-        start_date: s
-            .start_date
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-        due_date: s
-            .due_date
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-        lock_version: row.wp.lock_version.to_string(),
-    };
+    let custom = state
+        .services
+        .custom_values(CustomKind::WorkPackage, &[id])
+        .await?;
+    let v = Values::from_stored(&row, &custom);
     render(
         &state,
         &viewer,
@@ -356,9 +550,10 @@ pub async fn update(
     let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
     let access = viewer.access(&state).await?;
     let (_, project) = state.services.work_package(&access, id).await?;
-    let v = Values::from_form(&form);
+    let fields = custom_fields(&state).await?;
+    let v = Values::from_form(&form, &fields);
     let lock = v.lock_version.trim().parse::<i64>().ok();
-    let result = match v.input() {
+    let result = match v.input(&fields) {
         Ok(input) => {
             state
                 .services
