@@ -20,9 +20,7 @@ impl Date {
     /// The last microsecond of this day in an IANA time zone (UTC when the
     /// zone is unknown): what "as of this date" means to someone there.
     pub fn end_of_day_in(self, zone: &str) -> Option<crate::Timestamp> {
-        let tz = jiff::tz::db()
-            .get(zone)
-            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = jiff::tz::db().get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
         let next = self.0.tomorrow().ok()?.to_zoned(tz).ok()?;
         Some(crate::Timestamp(next.timestamp().as_microsecond() - 1))
     }
@@ -112,7 +110,10 @@ mod tests {
     #[test]
     fn end_of_day_in_zones() {
         let d = Date::parse("2024-07-01").unwrap();
-        assert_eq!(d.end_of_day_in("UTC").unwrap().to_string(), "2024-07-01T23:59:59.999Z");
+        assert_eq!(
+            d.end_of_day_in("UTC").unwrap().to_string(),
+            "2024-07-01T23:59:59.999Z"
+        );
         // Midnight in Berlin (CEST, UTC+2) is 22:00 UTC.
         let midnight = crate::Timestamp::parse_rfc3339("2024-07-01T22:00:00Z").unwrap();
         assert_eq!(d.end_of_day_in("Europe/Berlin").unwrap().0, midnight.0 - 1);

@@ -36,9 +36,7 @@ impl Timestamp {
         let Ok(ts) = jiff::Timestamp::from_microsecond(self.0) else {
             return self.to_string();
         };
-        let tz = jiff::tz::db()
-            .get(zone)
-            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = jiff::tz::db().get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
         ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string()
     }
 

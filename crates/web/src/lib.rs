@@ -61,6 +61,10 @@ pub fn router() -> Router<AppState> {
             post(members::remove),
         )
         .route(
+            "/projects/{id}/members/{membership}/roles",
+            post(pages::members::set_roles),
+        )
+        .route(
             "/projects/{id}/work_packages",
             get(work_packages::list_in_project).post(wp_form::create),
         )
@@ -126,6 +130,33 @@ pub fn router() -> Router<AppState> {
             "/admin/gdpr/redactions/{id}/dismiss",
             post(admin_gdpr::dismiss),
         )
+        .route(
+            "/admin/gdpr/scan",
+            get(pages::admin_scan::form).post(pages::admin_scan::scan),
+        )
+        .route("/admin/audit", get(pages::admin_audit::list))
+        .route("/admin/jobs", get(pages::admin_jobs::list))
+        .route("/admin/jobs/{id}", get(pages::admin_jobs::show))
+        .route("/admin/jobs/{id}/retry", post(pages::admin_jobs::retry))
+        .merge(pages::admin_lookups::routes::<
+            steward_storage::lookups::WpType,
+        >())
+        .merge(pages::admin_lookups::routes::<
+            steward_storage::lookups::Status,
+        >())
+        .merge(pages::admin_lookups::routes::<
+            steward_storage::lookups::Priority,
+        >())
+        .route(
+            "/admin/roles",
+            get(pages::admin_roles::list).post(pages::admin_roles::create),
+        )
+        .route("/admin/roles/new", get(pages::admin_roles::new_form))
+        .route(
+            "/admin/roles/{id}",
+            get(pages::admin_roles::show).post(pages::admin_roles::update),
+        )
+        .route("/admin/roles/{id}/delete", post(pages::admin_roles::delete))
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
 }

@@ -1020,13 +1020,17 @@ async fn times_in_the_readers_time_zone(backend: Backend) {
 
     // India has no daylight saving time: always UTC+05:30.
     let res = v
-        .submit("/my/account", "/my/account", &[
-            ("firstname", "Ada"),
-            ("lastname", "Admin"),
-            ("email", "admin@example.net"),
-            ("language", "en"),
-            ("time_zone", "Asia/Kolkata"),
-        ])
+        .submit(
+            "/my/account",
+            "/my/account",
+            &[
+                ("firstname", "Ada"),
+                ("lastname", "Admin"),
+                ("email", "admin@example.net"),
+                ("language", "en"),
+                ("time_zone", "Asia/Kolkata"),
+            ],
+        )
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
     let body = assert_page(&v.get(&path).await, 200);
@@ -1039,8 +1043,13 @@ async fn times_in_the_readers_time_zone(backend: Backend) {
     let body = assert_page(&v.get(&format!("{path}?as_of=2000-01-01")).await, 200);
     assert!(body.contains("did not exist yet"), "{body}");
     // Tomorrow (in UTC) ends after now wherever one is.
-    let tomorrow = steward_domain::Timestamp::now().plus_seconds(86_400).to_string();
-    let body = assert_page(&v.get(&format!("{path}?as_of={}", &tomorrow[..10])).await, 200);
+    let tomorrow = steward_domain::Timestamp::now()
+        .plus_seconds(86_400)
+        .to_string();
+    let body = assert_page(
+        &v.get(&format!("{path}?as_of={}", &tomorrow[..10])).await,
+        200,
+    );
     assert!(body.contains("(Asia/Kolkata)"), "{body}");
 }
 both_backends!(times_in_the_readers_time_zone);

@@ -1,7 +1,12 @@
 //! One module per area of the UI.
 
 pub mod account;
+pub mod admin_audit;
 pub mod admin_gdpr;
+pub mod admin_jobs;
+pub mod admin_lookups;
+pub mod admin_roles;
+pub mod admin_scan;
 pub mod admin_settings;
 pub mod admin_users;
 pub mod auth;
@@ -11,6 +16,7 @@ pub mod members;
 pub mod project_settings;
 pub mod projects;
 pub mod work_packages;
+pub mod wp_custom_fields;
 pub mod wp_form;
 
 use maud::{html, Markup};
@@ -31,9 +37,16 @@ pub fn admin_menu(current: &str) -> Markup {
         nav.subnav aria-label="Administration" {
             ul {
                 (item("/admin/users", "Users"))
+                (item("/admin/roles", "Roles and permissions"))
+                (item("/admin/types", "Types"))
+                (item("/admin/statuses", "Statuses"))
+                (item("/admin/priorities", "Priorities"))
                 (item("/admin/settings", "Settings"))
                 (item("/admin/gdpr/record", "Record of processing"))
+                (item("/admin/gdpr/scan", "Residue scan"))
                 (item("/admin/gdpr/redactions", "Redaction queue"))
+                (item("/admin/audit", "Audit trail"))
+                (item("/admin/jobs", "Background jobs"))
             }
         }
     }
