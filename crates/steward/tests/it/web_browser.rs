@@ -1,5 +1,6 @@
 //! The web UI in a real browser: Debian's headless Chromium driven over
-//! WebDriver (chromedriver) against a running server. The WebDriver client
+//! WebDriver (chromedriver) against a real `steward serve` process on the
+//! embedded SQLite default, as the README starts it. The WebDriver client
 //! is the few JSON-over-HTTP calls below, sent with the harness's client.
 //!
 //! Without chromium and chromedriver the test says so and does nothing,
@@ -15,7 +16,8 @@ use base64::Engine as _;
 use hyper::Method;
 use serde_json::{json, Value};
 
-use crate::harness::{Backend, Req, TestApp, ADMIN_PASSWORD};
+use crate::harness::{Req, ADMIN_PASSWORD};
+use crate::web_pages::USER_PASSWORD;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -32,6 +34,98 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_steward");
+
+/// `steward serve` in its own data directory, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    data: PathBuf,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let port = free_port();
+        let data = std::env::temp_dir().join(format!("steward-browser-{port}"));
+        let _ = std::fs::remove_dir_all(&data);
+        let child = Server::command(&data, port)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start steward serve");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data,
+        };
+        let started = Instant::now();
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+                && Req::new(&server.base, Method::GET, "/health")
+                    .send()
+                    .await
+                    .status
+                    == 200
+            {
+                return server;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "steward serve did not answer /health within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The binary with only this server's settings: nothing of the
+    /// caller's STEWARD_* environment leaks in.
+    fn command(data: &std::path::Path, port: u16) -> Command {
+        let mut cmd = Command::new(BIN);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("STEWARD_") {
+                cmd.env_remove(&k);
+            }
+        }
+        cmd.env("STEWARD_DATA_DIR", data)
+            .env("STEWARD_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("STEWARD_LOG_LEVEL", "warn");
+        cmd
+    }
+
+    /// An API token for `login`, made with the CLI beside the running
+    /// server (SQLite lets both use the database).
+    fn token(&self, login: &str) -> String {
+        let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        let out = Server::command(&self.data, port)
+            .args(["user", "token", login, "--name", "browser test"])
+            .output()
+            .expect("run steward user token");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
 }
 
 struct Browser {
@@ -170,6 +264,42 @@ impl Browser {
             )
             .await;
         v[ELEMENT].as_str().unwrap().to_string()
+    }
+
+    /// Clicks the label with exactly this text inside `form_css` (which
+    /// ticks its checkbox): how a person picks a role by its name.
+    async fn click_label(&self, form_css: &str, text: &str) {
+        let form = self.find(form_css).await;
+        let v = self
+            .cmd(
+                Method::POST,
+                &format!("/element/{form}/element"),
+                Some(json!({"using": "xpath", "value": format!(".//label[normalize-space()='{text}']")})),
+            )
+            .await;
+        let el = v[ELEMENT].as_str().unwrap().to_string();
+        self.cmd(
+            Method::POST,
+            &format!("/element/{el}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// How much wider than the window the page is, in CSS pixels (0 when
+    /// nothing needs sideways scrolling).
+    async fn overflow(&self) -> i64 {
+        self.cmd(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                "args": []
+            })),
+        )
+        .await
+        .as_i64()
+        .unwrap()
     }
 
     async fn click(&self, css: &str) {
@@ -329,9 +459,9 @@ async fn team_flow_in_chromium() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    let app = TestApp::start(Backend::Sqlite).await;
-    let base = app.base.clone();
-    let (alice, _) = app.user("alice").await;
+    let server = Server::start().await;
+    let base = server.base.clone();
+    let token = server.token("admin");
 
     // Sign in: a wrong password first, then the right one.
     b.goto(&format!("{base}/")).await;
@@ -349,6 +479,30 @@ async fn team_flow_in_chromium() {
     // Keyboard: the first Tab reaches the skip link.
     b.press_tab().await;
     assert_eq!(b.focused_id().await, "skip-link");
+
+    // The administrator creates alice's account and lets people delete
+    // their own accounts.
+    b.goto(&format!("{base}/admin/users/new")).await;
+    b.type_in("#login", "alice").await;
+    b.type_in("#firstname", "Alice").await;
+    b.type_in("#lastname", "Liddell").await;
+    b.type_in("#email", "alice@example.org").await;
+    b.type_in("#password", USER_PASSWORD).await;
+    b.follow("form.stack button[type=submit].primary").await;
+    assert_eq!(b.text(".notice").await, "The user was created.");
+    let url = b.url().await;
+    let alice: i64 = url
+        .rsplit('/')
+        .next()
+        .and_then(|tail| tail.split('?').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("the new user's page: {url}"));
+    b.goto(&format!("{base}/admin/settings")).await;
+    b.click("#users_deletable_by_self").await;
+    b.follow("form.stack button[type=submit].primary").await;
+    assert_eq!(b.text(".notice").await, "The settings were saved.");
+    b.screenshot("admin-settings").await;
+    b.goto(&format!("{base}/")).await;
 
     // Create a project.
     b.follow("a[href='/projects']").await;
@@ -369,31 +523,23 @@ async fn team_flow_in_chromium() {
     b.screenshot("project").await;
 
     // Add alice as a member.
-    let roles = app.admin(Method::GET, "/api/v3/roles").send().await.json();
-    let member_role = roles["_embedded"]["elements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "Member")
-        .expect("the Member role")["id"]
-        .clone();
     b.follow("a[href='/projects/website/members']").await;
     b.click(&format!("#principal option[value='{alice}']"))
         .await;
-    b.click(&format!("#role-{member_role}")).await;
+    b.click_label("form.stack", "Member").await;
     b.follow("form.stack button[type=submit].primary").await;
     assert_eq!(b.text(".notice").await, "The member was added.");
     let members = b.text("table.list").await;
     assert!(
-        members.contains("Test alice") && members.contains("Member"),
+        members.contains("Alice Liddell") && members.contains("Member"),
         "{members}"
     );
     b.screenshot("members").await;
 
     // Two work packages through the API, one through the form.
     for subject in ["Write the landing page copy", "Pick the colours"] {
-        let res = app
-            .admin(Method::POST, "/api/v3/projects/website/work_packages")
+        let res = Req::new(&base, Method::POST, "/api/v3/projects/website/work_packages")
+            .bearer(&token)
             .json(&json!({
                 "subject": subject,
                 "description": {"raw": format!("**{subject}** for the relaunch.\n\n- keep it short\n- link the docs")},
@@ -418,7 +564,7 @@ async fn team_flow_in_chromium() {
         .await;
     b.follow("form.wp-form button[type=submit]").await;
     assert_eq!(b.text(".notice").await, "The work package was created.");
-    assert!(b.text("dl.attrs").await.contains("Test alice"));
+    assert!(b.text("dl.attrs").await.contains("Alice Liddell"));
     b.follow("p.crumbs a:nth-of-type(2)").await;
     assert_eq!(b.text("main p.muted[role=status]").await, "3 work packages");
     b.screenshot("work-packages").await;
@@ -440,7 +586,10 @@ async fn team_flow_in_chromium() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(b.text("#comment-mentions li").await, "Test alice (@alice)");
+    assert_eq!(
+        b.text("#comment-mentions li").await,
+        "Alice Liddell (@alice)"
+    );
     b.screenshot("mention-completion").await;
     b.keys("#comment", "\u{E007}").await;
     b.keys("#comment", "could you review this?").await;
@@ -514,8 +663,7 @@ async fn team_flow_in_chromium() {
     // Alice, the new member, finds the project and her work on her home
     // page, at desktop and at phone width.
     b.type_in("#login", "alice").await;
-    b.type_in("#password", crate::web_pages::USER_PASSWORD)
-        .await;
+    b.type_in("#password", USER_PASSWORD).await;
     b.follow("button[type=submit].primary").await;
     assert!(
         b.url().await.ends_with("/my/account"),
@@ -527,7 +675,13 @@ async fn team_flow_in_chromium() {
     let mine = b.text("section[aria-labelledby=my-projects]").await;
     assert!(mine.contains("Website relaunch"), "{mine}");
     b.screenshot("home").await;
+    // At phone width nothing needs sideways scrolling: the navigation
+    // wraps and wide tables scroll inside their own box.
     b.window(390, 844).await;
+    for page in ["/", "/work_packages", "/projects/website", "/my/account"] {
+        b.goto(&format!("{base}{page}")).await;
+        assert_eq!(b.overflow().await, 0, "{page} is wider than a phone");
+    }
     b.goto(&format!("{base}/work_packages")).await;
     b.screenshot("work-packages-phone").await;
     b.window(1280, 900).await;
@@ -567,22 +721,18 @@ async fn team_flow_in_chromium() {
     assert_eq!(res.status, 200);
     assert!(res.body.starts_with(&[0x1f, 0x8b]), "a gzip archive");
 
-    // Delete my account (the instance allows it), then signing in fails.
-    app.services()
-        .set_deletion_settings(None, Some(true))
-        .await
-        .unwrap();
+    // Delete my account (the administrator allowed it), then signing in
+    // fails.
     b.follow("a[href='/my/delete']").await;
     b.type_in("#confirm-login", "alice").await;
     b.screenshot("delete-account").await;
     b.follow("form[action='/my/delete'] button").await;
     assert_eq!(b.text(".notice").await, "Your account was deleted.");
     b.type_in("#login", "alice").await;
-    b.type_in("#password", crate::web_pages::USER_PASSWORD)
-        .await;
+    b.type_in("#password", USER_PASSWORD).await;
     b.follow("button[type=submit].primary").await;
     assert_eq!(b.text("#login-error").await, "Wrong login or password.");
 
     b.quit().await;
-    let _ = Req::new(&base, Method::GET, "/health").send().await;
+    drop(server);
 }
