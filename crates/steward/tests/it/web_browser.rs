@@ -502,6 +502,34 @@ async fn team_flow_in_chromium() {
     b.follow("form.stack button[type=submit].primary").await;
     assert_eq!(b.text(".notice").await, "The settings were saved.");
     b.screenshot("admin-settings").await;
+    // The rest of the administration area, through its menu; the audit
+    // trail already holds what was just done.
+    for (href, title) in [
+        ("/admin/roles", "Roles and permissions"),
+        ("/admin/types", "Types"),
+        ("/admin/statuses", "Statuses"),
+        ("/admin/jobs", "Background jobs"),
+        ("/admin/gdpr/scan", "Residue scan"),
+        ("/admin/audit", "Audit trail"),
+    ] {
+        b.follow(&format!("nav.subnav a[href='{href}']")).await;
+        assert_eq!(b.text("h1").await, title);
+        b.screenshot(&format!("admin-{}", href.rsplit('/').next().unwrap()))
+            .await;
+    }
+    let trail = b.text("table.list").await;
+    assert!(trail.contains("user.created"), "{trail}");
+    b.window(390, 844).await;
+    for page in [
+        "/admin/users",
+        "/admin/roles",
+        "/admin/audit",
+        "/admin/jobs",
+    ] {
+        b.goto(&format!("{base}{page}")).await;
+        assert_eq!(b.overflow().await, 0, "{page} is wider than a phone");
+    }
+    b.window(1280, 900).await;
     b.goto(&format!("{base}/")).await;
 
     // Create a project.
