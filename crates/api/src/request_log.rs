@@ -97,12 +97,13 @@ fn body_kind(headers: &HeaderMap) -> Option<BodyKind> {
 }
 
 /// Paths whose request bodies are never logged: the data controller's
-/// GDPR requests, over the API and in the web UI (whose erasure form
-/// confirms with the person's login).
+/// GDPR requests, over the API and in the web UI, and the web UI's erasure
+/// forms, which confirm with the login of the person being erased.
 fn is_about_people(path: &str) -> bool {
     path.starts_with("/api/v3/gdpr/")
         || path.starts_with("/admin/gdpr/")
         || (path.starts_with("/admin/users/") && path.ends_with("/erase"))
+        || path == "/my/delete"
 }
 
 fn too_large(limit: usize) -> ApiError {

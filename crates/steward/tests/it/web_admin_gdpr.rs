@@ -21,7 +21,7 @@ async fn admin_visitor(app: &TestApp) -> Visitor<'_> {
 }
 
 /// Every line of every request-log file, after the writer caught up.
-async fn request_log_lines(app: &TestApp) -> Vec<Value> {
+pub async fn request_log_lines(app: &TestApp) -> Vec<Value> {
     app.services().request_log().flush().await;
     let dir = app.config.request_log_dir();
     let mut lines = Vec::new();

@@ -809,6 +809,14 @@ async fn my_data_and_account_deletion(backend: Backend) {
     assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(location(&res), "/login?notice=account_deleted");
     assert!(app.services().user(gina.id).await.is_err());
+    // The confirmation typed her login: the request log keeps neither it
+    // nor her id, not even on the deletion's own line.
+    let lines = crate::web_admin_gdpr::request_log_lines(&app).await;
+    assert!(lines.iter().any(|l| l["path"] == "/my/delete"), "{lines:?}");
+    for l in &lines {
+        assert!(!l.to_string().contains("gina"), "{l}");
+        assert_ne!(l["user_id"], json!(gina.id), "{l}");
+    }
     assert_eq!(v.get("/").await.status, 303, "signed out");
     let body = assert_page(&v.get("/login?notice=account_deleted").await, 200);
     assert!(body.contains("Your account was deleted."), "{body}");

@@ -323,7 +323,7 @@ pub async fn revoke_session(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     state.services.revoke_session(viewer.user.id, id).await?;
     if id == viewer.session.id {
         let mut res = layout::see_other("/login?notice=signed_out");
@@ -461,7 +461,7 @@ pub async fn revoke_token(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     state.services.revoke_api_token(viewer.user.id, id).await?;
     Ok(layout::see_other("/my/tokens?notice=token_revoked"))
 }

@@ -136,7 +136,7 @@ async fn resolve(
     resolution: Resolution,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(form)?;
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     match state
         .services
         .resolve_redaction(id, resolution, viewer.user.id)

@@ -16,7 +16,7 @@ use steward_storage::jobs::{Job, JobFilter, JobSort};
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, Nav};
-use crate::pages::{admin_menu, page_number, pager};
+use crate::pages::{admin_menu, page_number, pager, path_id};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -223,10 +223,6 @@ fn render_job(
 }
 
 /// The id in a path; anything else is a page that does not exist.
-fn job_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>().map_err(|_| WebError::NotFound)
-}
-
 #[derive(Deserialize)]
 pub struct ShowQuery {
     notice: Option<String>,
@@ -238,7 +234,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
-    let job = state.services.job(job_id(&id)?).await?;
+    let job = state.services.job(path_id(&id)?).await?;
     Ok(render_job(
         &viewer,
         &job,
@@ -255,7 +251,7 @@ pub async fn retry(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = job_id(&id)?;
+    let id = path_id(&id)?;
     match state.services.retry_job(id).await {
         Ok(_) => Ok(layout::see_other(&format!(
             "/admin/jobs/{id}?notice=job_retried"

@@ -21,7 +21,7 @@ use steward_storage::lookups::{Priority, Status, WpType};
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, described_by, field_error, Nav};
-use crate::pages::{admin_menu, NoticeQuery};
+use crate::pages::{admin_menu, path_id, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
 /// The yes/no property each kind has besides the default flag.
@@ -146,10 +146,6 @@ pub fn routes<K: Kind>() -> Router<AppState> {
 }
 
 /// The id in a path; anything else is a page that does not exist.
-fn row_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>().map_err(|_| WebError::NotFound)
-}
-
 async fn find<K: Kind>(state: &AppState, id: i64) -> Result<K, WebError> {
     state
         .services
@@ -482,7 +478,7 @@ pub async fn edit_form<K: Kind>(
     AdminViewer(viewer): AdminViewer,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let row = find::<K>(&state, row_id(&id)?).await?;
+    let row = find::<K>(&state, path_id(&id)?).await?;
     Ok(render_form(
         &viewer,
         Some(&row),
@@ -499,7 +495,7 @@ pub async fn update<K: Kind>(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let row = find::<K>(&state, row_id(&id)?).await?;
+    let row = find::<K>(&state, path_id(&id)?).await?;
     let v = Values::from_form::<K>(&form);
     let access = viewer.access(&state).await?;
     let outcome = match v.input::<K>() {
@@ -528,7 +524,7 @@ pub async fn delete<K: Kind>(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = row_id(&id)?;
+    let id = path_id(&id)?;
     let access = viewer.access(&state).await?;
     match state.services.delete_reference::<K>(&access, id).await {
         Ok(()) => Ok(layout::see_other(&format!(

@@ -16,14 +16,10 @@ use steward_services::ServiceError;
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, described_by, field_error, Nav};
-use crate::pages::{admin_menu, NoticeQuery};
+use crate::pages::{admin_menu, path_id, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
 /// The id in a path; anything else is a page that does not exist.
-fn role_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>().map_err(|_| WebError::NotFound)
-}
-
 /// "view_work_packages" → "View work packages".
 fn permission_label(p: Permission) -> String {
     let words = p.name().replace('_', " ");
@@ -337,7 +333,7 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let access = viewer.access(&state).await?;
-    let u = state.services.role_usage(&access, role_id(&id)?).await?;
+    let u = state.services.role_usage(&access, path_id(&id)?).await?;
     Ok(render_role(
         &viewer,
         &u,
@@ -356,7 +352,7 @@ pub async fn update(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = role_id(&id)?;
+    let id = path_id(&id)?;
     let access = viewer.access(&state).await?;
     let u = state.services.role_usage(&access, id).await?;
     let v = Values::from_form(&form, u.role.kind.clone());
@@ -389,7 +385,7 @@ pub async fn delete(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = role_id(&id)?;
+    let id = path_id(&id)?;
     let access = viewer.access(&state).await?;
     match state.services.delete_role(&access, id).await {
         Ok(()) => Ok(layout::see_other("/admin/roles?notice=role_deleted")),

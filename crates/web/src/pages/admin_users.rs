@@ -18,7 +18,7 @@ use steward_storage::users::{UserFilter, UserSort};
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, described_by, field_error, Nav};
-use crate::pages::{admin_menu, page_number, pager, NoticeQuery};
+use crate::pages::{admin_menu, page_number, pager, path_id, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -30,10 +30,6 @@ pub struct ListQuery {
 }
 
 /// The id in a path; anything else is a page that does not exist.
-fn user_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse::<i64>().map_err(|_| WebError::NotFound)
-}
-
 pub async fn list(
     State(state): State<AppState>,
     AdminViewer(viewer): AdminViewer,
@@ -307,7 +303,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    let user = state.services.user(user_id(&id)?).await?;
+    let user = state.services.user(path_id(&id)?).await?;
     Ok(render_user(
         &viewer,
         &user,
@@ -325,7 +321,7 @@ pub async fn update(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = user_id(&id)?;
+    let id = path_id(&id)?;
     let user = state.services.user(id).await?;
     let v = EditValues {
         firstname: form.text("firstname"),
@@ -378,7 +374,7 @@ async fn set_locked(
     lock: bool,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(form)?;
-    let id = user_id(id)?;
+    let id = path_id(id)?;
     let result = if lock {
         state.services.lock_user(id).await
     } else {
@@ -505,7 +501,7 @@ pub async fn erase_form(
     AdminViewer(viewer): AdminViewer,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let user = state.services.user(user_id(&id)?).await?;
+    let user = state.services.user(path_id(&id)?).await?;
     render_erase(&state, &viewer, &user, StatusCode::OK, None).await
 }
 
@@ -516,7 +512,7 @@ pub async fn erase(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let user = state.services.user(user_id(&id)?).await?;
+    let user = state.services.user(path_id(&id)?).await?;
     if form.text("confirm_login").trim() != user.login {
         return render_erase(
             &state,
@@ -553,7 +549,7 @@ pub async fn certificate(
     AdminViewer(viewer): AdminViewer,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     let doc = state.services.erasure_certificate(id).await?;
     let main = html! {
         (admin_menu("/admin/users"))

@@ -248,7 +248,7 @@ pub async fn remove(
     viewer.check_csrf(&form)?;
     let access = viewer.access(&state).await?;
     let project = state.services.project(&access, &id).await?;
-    let membership = membership.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let membership = crate::pages::path_id(&membership)?;
     // Only a membership of this project, whatever id was sent.
     let view = state.services.membership(&access, membership).await?;
     if view.membership.project_id != Some(project.id) {
@@ -274,7 +274,7 @@ pub async fn set_roles(
     viewer.check_csrf(&form)?;
     let access = viewer.access(&state).await?;
     let project = state.services.project(&access, &id).await?;
-    let membership = membership.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let membership = crate::pages::path_id(&membership)?;
     // Only a membership of this project, whatever id was sent.
     let view = state.services.membership(&access, membership).await?;
     if view.membership.project_id != Some(project.id) {

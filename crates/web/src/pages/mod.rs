@@ -52,6 +52,12 @@ pub fn admin_menu(current: &str) -> Markup {
     }
 }
 
+/// A numeric id from the path; anything else is a page that does not exist.
+pub fn path_id(raw: &str) -> Result<i64, crate::error::WebError> {
+    raw.parse::<i64>()
+        .map_err(|_| crate::error::WebError::NotFound)
+}
+
 /// `?page=` as a page number from 1; anything else is the first page.
 pub fn page_number(raw: Option<&str>) -> i64 {
     raw.and_then(|s| s.trim().parse::<i64>().ok())

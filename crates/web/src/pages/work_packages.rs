@@ -340,7 +340,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     render_show(
         &state,
         &viewer,
@@ -589,7 +589,7 @@ pub async fn comment(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     let text = form.text("comment");
     let access = viewer.access(&state).await?;
     match state
@@ -637,7 +637,7 @@ pub async fn mentionable(
     Path(id): Path<String>,
     Query(q): Query<MentionQuery>,
 ) -> Result<axum::Json<Vec<Mentionable>>, WebError> {
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     let access = viewer.access(&state).await?;
     let (_, project) = state.services.work_package(&access, id).await?;
     let filter = steward_services::memberships::MembershipFilter {

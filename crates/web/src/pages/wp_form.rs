@@ -518,7 +518,7 @@ pub async fn edit_form(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     let access = viewer.access(&state).await?;
     let (row, project) = state.services.work_package(&access, id).await?;
     let custom = state
@@ -547,7 +547,7 @@ pub async fn update(
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let id = crate::pages::path_id(&id)?;
     let access = viewer.access(&state).await?;
     let (_, project) = state.services.work_package(&access, id).await?;
     let fields = custom_fields(&state).await?;
