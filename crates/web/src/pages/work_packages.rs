@@ -310,7 +310,7 @@ async fn render_list(
                             tr {
                                 td { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.id) } }
                                 td { (r.type_name) }
-                                td { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.state.subject) } }
+                                td.subject { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.state.subject) } }
                                 td { span.badge.closed[r.status_closed] { (r.status_name) } }
                                 td { (r.assignee_name.as_deref().unwrap_or("—")) }
                                 td { (r.priority_name) }
