@@ -765,6 +765,7 @@ impl Services {
         let list = journals::for_work_package(&mut conn, wp_id).await?;
         let names = Names::load(&mut conn, &list).await?;
         let custom = CustomHistory::load(&mut conn, &list).await?;
+        let edit_counts = journals::note_edit_counts(&mut conn, wp_id).await?;
         let mut out = Vec::with_capacity(list.len());
         let mut prev: Option<&WorkPackageState> = None;
         let mut prev_id: Option<i64> = None;
@@ -774,7 +775,7 @@ impl Services {
                 .map(|c| names.name(c))
                 .collect();
             changes.extend(custom.changes(prev_id, j.id));
-            let edits = journals::note_edits(&mut conn, j.id).await?.len();
+            let edits = edit_counts.get(&j.id).copied().unwrap_or(0);
             out.push(Activity {
                 journal: j.clone(),
                 changes,

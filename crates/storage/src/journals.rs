@@ -149,22 +149,31 @@ pub async fn edit_notes(
     Ok(true)
 }
 
-/// Earlier wordings of a comment: (previous text, editor id, edit time), oldest first.
-pub async fn note_edits(conn: &mut Conn, id: i64) -> Result<Vec<(String, i64, Timestamp)>> {
-    struct E(String, i64, Timestamp);
-    impl FromRow for E {
+/// How many times each comment of a work package was edited, by journal
+/// id; journals whose comment was never edited are absent. One query for
+/// the whole activity stream.
+pub async fn note_edit_counts(
+    conn: &mut Conn,
+    wp_id: WorkPackageId,
+) -> Result<HashMap<i64, usize>> {
+    struct C(i64, i64);
+    impl FromRow for C {
         fn from_row(r: &Row<'_>) -> Result<Self> {
-            Ok(E(r.string(0)?, r.i64(1)?, r.timestamp(2)?))
+            Ok(C(r.i64(0)?, r.i64(1)?))
         }
     }
-    Ok(conn
-        .query::<E>(
-            "SELECT previous_notes, edited_by, edited_at FROM journal_note_edits WHERE journal_id = $1 ORDER BY id",
-            params![id],
+    let rows: Vec<C> = conn
+        .query(
+            "SELECT e.journal_id, COUNT(*) FROM journal_note_edits e \
+             JOIN journals j ON j.id = e.journal_id \
+             WHERE j.journable_type = $1 AND j.journable_id = $2 \
+             GROUP BY e.journal_id",
+            params![WORK_PACKAGE, wp_id],
         )
-        .await?
+        .await?;
+    Ok(rows
         .into_iter()
-        .map(|E(a, b, c)| (a, b, c))
+        .map(|C(id, n)| (id, usize::try_from(n).unwrap_or(0)))
         .collect())
 }
 
