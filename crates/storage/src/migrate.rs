@@ -34,6 +34,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "journals_recent_index",
         sql: include_str!("../migrations/0004_journals_recent_index.sql"),
     },
+    Migration {
+        version: 5,
+        name: "work_packages_updated_at_index",
+        sql: include_str!("../migrations/0005_work_packages_updated_at_index.sql"),
+    },
 ];
 
 /// The SQL of a migration for one engine.

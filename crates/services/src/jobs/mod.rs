@@ -53,6 +53,7 @@
 //! panicking.
 
 mod diagnostics;
+mod maintenance;
 mod registry;
 pub mod retention;
 mod worker;

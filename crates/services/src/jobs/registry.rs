@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use steward_domain::job::{self as job_rules, ScheduleError, ScheduleSpec};
 
-use super::{diagnostics, retention};
+use super::{diagnostics, maintenance, retention};
 use crate::gdpr::export;
 use crate::request_log;
 use crate::Services;
@@ -70,6 +70,13 @@ impl Registry {
             export::EXPIRY_JOB_KIND,
             export::EXPIRY_SCHEDULE,
             export::EXPIRY_JOB_KIND,
+        );
+
+        r.handler(maintenance::STATISTICS, maintenance::statistics);
+        r.schedule(
+            maintenance::STATISTICS,
+            maintenance::STATISTICS_SCHEDULE,
+            maintenance::STATISTICS,
         );
 
         r.handler(request_log::RETENTION_JOB, request_log::retention_job);

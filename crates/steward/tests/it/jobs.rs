@@ -1200,3 +1200,75 @@ async fn jobs_cli_explains_mistakes(backend: Backend) {
     assert!(stdout(&out).contains("queued"), "{}", stdout(&out));
 }
 both_backends!(jobs_cli_explains_mistakes);
+
+/// The daily statistics job leaves the planner statistics of the work
+/// packages table behind on either engine.
+async fn statistics_job_analyses_the_database(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| c.jobs.in_process_worker = false).await;
+    let res = app
+        .admin(Method::POST, "/api/v3/projects")
+        .json(&json!({"name": "Stats", "identifier": "stats"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    for i in 0..3 {
+        let res = app
+            .admin(Method::POST, "/api/v3/projects/stats/work_packages")
+            .json(&json!({"subject": format!("Row {i}")}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let s = app.services();
+    let analysed = |db: Db| async move {
+        match db.engine() {
+            steward_storage::Engine::Sqlite => {
+                let tables = count(
+                    &db,
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'",
+                    vec![],
+                )
+                .await;
+                tables == 1
+                    && count(
+                        &db,
+                        "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'work_packages'",
+                        vec![],
+                    )
+                    .await
+                        > 0
+            }
+            steward_storage::Engine::Postgres => {
+                count(
+                    &db,
+                    "SELECT count(*) FROM pg_stat_user_tables \
+                     WHERE relname = 'work_packages' AND schemaname = current_schema() \
+                       AND last_analyze IS NOT NULL",
+                    vec![],
+                )
+                .await
+                    == 1
+            }
+        }
+    };
+    assert!(
+        !analysed(s.db.clone()).await,
+        "no statistics before the job"
+    );
+    let id = s
+        .enqueue_job_now("database.statistics", &json!({}), None)
+        .await
+        .unwrap();
+    let w = Worker::new(s.clone(), Registry::builtin(), options(1)).unwrap();
+    assert_eq!(
+        w.run_until_idle().await.unwrap(),
+        vec![JobOutcome::Done { id }]
+    );
+    assert!(analysed(s.db.clone()).await, "statistics after the job");
+    let schedules = Registry::builtin();
+    assert!(schedules
+        .schedules()
+        .iter()
+        .any(|sc| sc.kind == "database.statistics"));
+}
+both_backends!(statistics_job_analyses_the_database);
