@@ -3150,6 +3150,22 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                         "People may delete their own account. Off by default.",
                     ),
                 ),
+                (
+                    "sessionIdleTimeoutMinutes",
+                    described(
+                        integer(),
+                        "A session ends after this many minutes without a request. \
+                         Defaults to the configuration's session.idle_timeout_minutes.",
+                    ),
+                ),
+                (
+                    "sessionAbsoluteLifetimeHours",
+                    described(
+                        integer(),
+                        "A session ends this many hours after sign-in, however active. \
+                         Defaults to the configuration's session.absolute_lifetime_hours.",
+                    ),
+                ),
                 ("_links", links(&["self", "updateImmediately"], &[])),
             ],
             &[
@@ -3157,6 +3173,8 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                 "anonymousAccessPublicProjects",
                 "usersDeletableByAdmins",
                 "usersDeletableBySelf",
+                "sessionIdleTimeoutMinutes",
+                "sessionAbsoluteLifetimeHours",
                 "_links",
             ],
         ),
@@ -4426,6 +4444,20 @@ fn request_schemas(s: &mut BTreeMap<&'static str, Value>) {
             ("anonymousAccessPublicProjects", boolean()),
             ("usersDeletableByAdmins", boolean()),
             ("usersDeletableBySelf", boolean()),
+            (
+                "sessionIdleTimeoutMinutes",
+                described(
+                    json!({"type": "integer", "minimum": 5, "maximum": 43200}),
+                    "Minutes; other values are refused (422).",
+                ),
+            ),
+            (
+                "sessionAbsoluteLifetimeHours",
+                described(
+                    json!({"type": "integer", "minimum": 1, "maximum": 8760}),
+                    "Hours, not shorter than the idle timeout; other values are refused (422).",
+                ),
+            ),
         ],
         &[],
     );

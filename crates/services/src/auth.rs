@@ -255,8 +255,9 @@ impl Services {
         else {
             return Ok(None);
         };
-        let idle = session.last_seen_at < now.minus_seconds(self.policy.session_idle_seconds);
-        let too_old = session.created_at < now.minus_seconds(self.policy.session_absolute_seconds);
+        let limits = self.session_limits().await?;
+        let idle = session.last_seen_at < now.minus_seconds(limits.idle_seconds);
+        let too_old = session.created_at < now.minus_seconds(limits.absolute_seconds);
         if idle || too_old || !user.can_authenticate() {
             sessions::delete(&mut conn, session.user_id, session.id).await?;
             return Ok(None);

@@ -22,6 +22,7 @@ pub mod request_log;
 pub mod roles;
 pub mod secrets;
 pub mod seed;
+pub mod session_limits;
 pub mod versions;
 pub mod work_packages;
 
@@ -39,6 +40,8 @@ pub struct Policy {
     /// Failed sign-ins in a row before the account is blocked; 0 never blocks.
     pub max_failed_logins: i64,
     pub lockout_seconds: i64,
+    /// Defaults only: administrators may change the session limits at run
+    /// time; [`Services::session_limits`] gives the ones in force.
     pub session_idle_seconds: i64,
     pub session_absolute_seconds: i64,
 }
@@ -72,6 +75,8 @@ pub struct Services {
     request_log: request_log::RequestLog,
     /// Audit entries of reads, written in batches ([`audit`]).
     audit_buffer: Arc<audit::AuditBuffer>,
+    /// The session lifetimes in force, cached ([`session_limits`]).
+    session_limits: Arc<session_limits::LimitsCache>,
 }
 
 impl Services {
@@ -85,6 +90,7 @@ impl Services {
             exports: Arc::default(),
             request_log: request_log::RequestLog::disabled(),
             audit_buffer: Arc::default(),
+            session_limits: Arc::default(),
         }
     }
 }

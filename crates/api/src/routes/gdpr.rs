@@ -519,7 +519,8 @@ pub async fn record(
         .record_context
         .as_ref()
         .ok_or_else(|| ApiError::Internal("the record context is not configured".into()))?;
-    let record = steward_domain::record::build(ctx);
+    let ctx = state.services.record_context_in_force(ctx).await?;
+    let record = steward_domain::record::build(&ctx);
     match q.get("format").unwrap_or("json") {
         "json" => Ok(ok(record).into_response()),
         "markdown" | "md" => Ok((

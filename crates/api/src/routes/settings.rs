@@ -1,11 +1,14 @@
 //! `/api/v3/settings`: instance settings that administrators change at run
 //! time (a Steward extension; OpenProject keeps these in its administration
 //! pages): whether anonymous visitors may read public projects, and who may
-//! delete user accounts (as OpenProject's "users deletable by admins/self").
+//! delete user accounts (as OpenProject's "users deletable by admins/self"),
+//! and how long sessions last (as OpenProject's "session expires after"; the
+//! configuration file gives the defaults).
 
 use axum::extract::State;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
@@ -21,6 +24,8 @@ pub struct SettingsRepr {
     anonymous_access_public_projects: bool,
     users_deletable_by_admins: bool,
     users_deletable_by_self: bool,
+    session_idle_timeout_minutes: i64,
+    session_absolute_lifetime_hours: i64,
     #[serde(rename = "_links")]
     links: SettingsLinks,
 }
@@ -36,11 +41,14 @@ pub struct SettingsLinks {
 async fn current(state: &AppState) -> Result<SettingsRepr, ApiError> {
     let anonymous_access = state.services.anonymous_access().await?;
     let deletion = state.services.deletion_settings().await?;
+    let sessions = state.services.session_limits().await?;
     Ok(SettingsRepr {
         kind: "Settings",
         anonymous_access_public_projects: anonymous_access,
         users_deletable_by_admins: deletion.by_admins,
         users_deletable_by_self: deletion.by_self,
+        session_idle_timeout_minutes: sessions.idle_minutes(),
+        session_absolute_lifetime_hours: sessions.absolute_hours(),
         links: SettingsLinks {
             self_: Link::new("/api/v3/settings"),
             update_immediately: Link::new("/api/v3/settings").method("patch"),
@@ -61,6 +69,24 @@ pub struct SettingsBody {
     anonymous_access_public_projects: Option<bool>,
     users_deletable_by_admins: Option<bool>,
     users_deletable_by_self: Option<bool>,
+    /// Kept as JSON so that a value of the wrong type is reported like an
+    /// out-of-range one (422 on the property), not as a malformed body.
+    session_idle_timeout_minutes: Option<Value>,
+    session_absolute_lifetime_hours: Option<Value>,
+}
+
+/// A whole number, or the constraint violation that names the property.
+fn whole_number(attribute: &'static str, value: Option<Value>) -> Result<Option<i64>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::PropertyConstraintViolation {
+                attribute,
+                message: format!("{attribute} must be a whole number, not {v}."),
+            }),
+    }
 }
 
 pub async fn show(
@@ -81,6 +107,19 @@ pub async fn update(
             attribute: "_type",
             message: format!("_type must be \"Settings\", not {kind:?}."),
         });
+    }
+    let idle = whole_number(
+        "sessionIdleTimeoutMinutes",
+        body.session_idle_timeout_minutes,
+    )?;
+    let absolute = whole_number(
+        "sessionAbsoluteLifetimeHours",
+        body.session_absolute_lifetime_hours,
+    )?;
+    // First, because it is the one change that can be refused: a refused
+    // request then changes nothing.
+    if idle.is_some() || absolute.is_some() {
+        state.services.set_session_limits(idle, absolute).await?;
     }
     if let Some(allowed) = body.anonymous_access_public_projects {
         state.services.set_anonymous_access(allowed).await?;

@@ -3,7 +3,7 @@
 //!
 //! # Enqueueing
 //!
-//! ```ignore
+//! ```text
 //! // Inside your own transaction: the job exists if and only if your
 //! // change is committed.
 //! let mut tx = services.db.begin().await?;
@@ -26,7 +26,7 @@
 //! String>`: the payload in, `Err` with a message an administrator can act
 //! on when the attempt failed. Add one line to [`Registry::builtin`]:
 //!
-//! ```ignore
+//! ```text
 //! r.handler("gdpr.export", crate::gdpr::export_job);
 //! ```
 //!
@@ -42,7 +42,7 @@
 //! (`every 15m`, `hourly :05`, `daily 03:30`, `weekly sun 04:00`; UTC) and
 //! the kind it enqueues:
 //!
-//! ```ignore
+//! ```text
 //! r.schedule("retention.request_log", "hourly :20", "retention.request_log");
 //! ```
 //!

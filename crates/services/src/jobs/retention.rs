@@ -50,9 +50,10 @@ macro_rules! in_batches {
 /// already refused when presented; this removes them from the database.
 pub(crate) async fn sessions(s: Services, _: serde_json::Value) -> Result<(), String> {
     let now = Timestamp::now();
-    let idle = now.minus_seconds(s.policy.session_idle_seconds);
-    let absolute = now.minus_seconds(s.policy.session_absolute_seconds);
     let run = async {
+        let limits = s.session_limits().await?;
+        let idle = now.minus_seconds(limits.idle_seconds);
+        let absolute = now.minus_seconds(limits.absolute_seconds);
         let mut tx = s.db.begin().await?;
         let n = sessions::delete_expired(&mut tx, idle, absolute).await?;
         tx.commit().await?;

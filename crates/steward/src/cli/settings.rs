@@ -16,12 +16,15 @@ pub enum SettingsCommand {
     /// visitors read public projects (off by default);
     /// `users-deletable-by-admins on|off` (on by default) and
     /// `users-deletable-by-self on|off` (off by default) say who may delete
-    /// accounts.
+    /// accounts; `session-idle-timeout-minutes N` (5 to 43200) and
+    /// `session-absolute-lifetime-hours N` (1 to 8760) say how long sessions
+    /// last (the configuration file's `[session]` values until set).
     Set {
-        /// The setting: anonymous-access, users-deletable-by-admins or
-        /// users-deletable-by-self.
+        /// The setting: anonymous-access, users-deletable-by-admins,
+        /// users-deletable-by-self, session-idle-timeout-minutes or
+        /// session-absolute-lifetime-hours.
         name: String,
-        /// The new value: on or off.
+        /// The new value: on or off, or a whole number for the session limits.
         value: String,
     },
 }
@@ -31,6 +34,8 @@ const SETTINGS: &[&str] = &[
     "anonymous-access",
     "users-deletable-by-admins",
     "users-deletable-by-self",
+    "session-idle-timeout-minutes",
+    "session-absolute-lifetime-hours",
 ];
 
 /// One change the CLI was asked for.
@@ -39,6 +44,8 @@ enum Change {
     AnonymousAccess(bool),
     DeletableByAdmins(bool),
     DeletableBySelf(bool),
+    SessionIdleMinutes(i64),
+    SessionAbsoluteHours(i64),
 }
 
 fn on_off(v: bool) -> &'static str {
@@ -57,6 +64,13 @@ fn parse_switch(name: &str, value: &str) -> anyhow::Result<bool> {
     }
 }
 
+fn parse_number(name: &str, value: &str) -> anyhow::Result<i64> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("{name} takes a whole number, not {value:?}"))
+}
+
 pub async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result<()> {
     // Check the arguments before touching the database.
     let change = match &cmd {
@@ -67,6 +81,12 @@ pub async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result<()> {
                 Some(Change::DeletableByAdmins(parse_switch(name, value)?))
             }
             "users-deletable-by-self" => Some(Change::DeletableBySelf(parse_switch(name, value)?)),
+            "session-idle-timeout-minutes" => {
+                Some(Change::SessionIdleMinutes(parse_number(name, value)?))
+            }
+            "session-absolute-lifetime-hours" => {
+                Some(Change::SessionAbsoluteHours(parse_number(name, value)?))
+            }
             other => {
                 return Err(anyhow!(
                     "unknown setting {other:?}; known settings: {}",
@@ -98,6 +118,23 @@ async fn run_with(services: &Services, change: Option<Change>) -> anyhow::Result
                 "users-deletable-by-self: {}  (people may delete their own account)",
                 on_off(deletion.by_self)
             );
+            let limits = services.session_limits().await?;
+            println!(
+                "session-idle-timeout-minutes: {}  (a session ends after this long without use)",
+                limits.idle_minutes()
+            );
+            println!(
+                "session-absolute-lifetime-hours: {}  (a session ends this long after sign-in)",
+                limits.absolute_hours()
+            );
+        }
+        Some(Change::SessionIdleMinutes(minutes)) => {
+            services.set_session_limits(Some(minutes), None).await?;
+            println!("session-idle-timeout-minutes is now {minutes}.");
+        }
+        Some(Change::SessionAbsoluteHours(hours)) => {
+            services.set_session_limits(None, Some(hours)).await?;
+            println!("session-absolute-lifetime-hours is now {hours}.");
         }
         Some(Change::DeletableByAdmins(v)) => {
             services.set_deletion_settings(Some(v), None).await?;

@@ -27,6 +27,7 @@ mod pyopenproject;
 mod request_log;
 mod schema_registry;
 mod seed;
+mod session_limits;
 mod storage;
 mod users_api;
 mod web_admin;

@@ -32,7 +32,8 @@ pub async fn record(
         .record_context
         .as_ref()
         .ok_or_else(|| WebError::Internal("the record context is not configured".into()))?;
-    let markdown = steward_domain::record::build(ctx).to_markdown();
+    let ctx = state.services.record_context_in_force(ctx).await?;
+    let markdown = steward_domain::record::build(&ctx).to_markdown();
     let main = html! {
         (admin_menu("/admin/gdpr/record"))
         p { "The record is also available from the API: " code { "GET /api/v3/gdpr/record?format=markdown" } "." }
@@ -136,7 +137,7 @@ async fn resolve(
     resolution: Resolution,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(form)?;
-    let id = crate::pages::path_id(&id)?;
+    let id = crate::pages::path_id(id)?;
     match state
         .services
         .resolve_redaction(id, resolution, viewer.user.id)

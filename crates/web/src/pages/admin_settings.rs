@@ -1,28 +1,116 @@
 //! Instance settings an administrator may change here: who may delete
-//! accounts and whether people who are not signed in may look around; and,
-//! read-only, the session lifetimes and retention periods that only the
-//! configuration file sets.
+//! accounts, whether people who are not signed in may look around and how
+//! long sessions last; and, read-only, the values the configuration file
+//! sets (for the session lifetimes, the defaults).
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 use steward_api::AppState;
-use steward_services::Services;
+use steward_services::session_limits::{
+    SessionLimits, ABSOLUTE_HOURS_MAX, ABSOLUTE_HOURS_MIN, IDLE_MINUTES_MAX, IDLE_MINUTES_MIN,
+};
+use steward_services::{ServiceError, Services};
 
 use crate::error::WebError;
 use crate::forms::Form;
-use crate::layout::{self, Nav};
+use crate::layout::{self, described_by, field_error, Nav};
 use crate::pages::{admin_menu, NoticeQuery};
-use crate::session::AdminViewer;
+use crate::session::{AdminViewer, Viewer};
+
+/// What the form shows: the settings in force, or what was typed.
+struct Values {
+    by_admins: bool,
+    by_self: bool,
+    anonymous: bool,
+    idle_minutes: String,
+    absolute_hours: String,
+}
+
+impl Values {
+    async fn stored(services: &Services) -> Result<Self, WebError> {
+        let deletion = services.deletion_settings().await?;
+        let limits = services.session_limits().await?;
+        Ok(Values {
+            by_admins: deletion.by_admins,
+            by_self: deletion.by_self,
+            anonymous: services.anonymous_access().await?,
+            idle_minutes: limits.idle_minutes().to_string(),
+            absolute_hours: limits.absolute_hours().to_string(),
+        })
+    }
+
+    /// What was typed. Unchecked boxes are not sent: absent means off. A
+    /// session field that was not sent at all keeps the value in force.
+    fn typed(form: &Form, current: SessionLimits) -> Self {
+        let or_current = |name: &str, value: i64| {
+            form.get(name)
+                .map_or_else(|| value.to_string(), str::to_string)
+        };
+        Values {
+            by_admins: form.checked("users_deletable_by_admins"),
+            by_self: form.checked("users_deletable_by_self"),
+            anonymous: form.checked("anonymous_access"),
+            idle_minutes: or_current(IDLE.1, current.idle_minutes()),
+            absolute_hours: or_current(ABSOLUTE.1, current.absolute_hours()),
+        }
+    }
+}
+
+/// The service's names of the session fields, with the form's.
+const IDLE: (&str, &str) = ("sessionIdleTimeoutMinutes", "session_idle_timeout_minutes");
+const ABSOLUTE: (&str, &str) = (
+    "sessionAbsoluteLifetimeHours",
+    "session_absolute_lifetime_hours",
+);
 
 pub async fn form(
     State(state): State<AppState>,
     AdminViewer(viewer): AdminViewer,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    let deletion = state.services.deletion_settings().await?;
-    let anonymous = state.services.anonymous_access().await?;
+    let values = Values::stored(&state.services).await?;
+    Ok(render(
+        &state,
+        &viewer,
+        &values,
+        StatusCode::OK,
+        layout::notice(q.notice.as_deref()),
+        None,
+    ))
+}
+
+/// A whole-number field with its label and, when refused, its message
+/// (`error` is the service's attribute and message). No `min`/`max`: a
+/// configured default outside the range would stop the browser from sending
+/// the form at all, even to change only the other settings.
+fn number_field(
+    (attribute, id): (&str, &str),
+    label: &str,
+    value: &str,
+    error: Option<(&str, &str)>,
+) -> Markup {
+    let err = error.filter(|(a, _)| *a == attribute).map(|(_, m)| m);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            input id=(id) name=(id) type="number" inputmode="numeric" step="1"
+                value=(value) required
+                aria-invalid=[err.map(|_| "true")] aria-describedby=[described_by(id, err)];
+            (field_error(id, err))
+        }
+    }
+}
+
+fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    values: &Values,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<(&str, &str)>,
+) -> Response {
     let check = |id: &str, checked: bool, label: &str| {
         html! {
             div.field.check {
@@ -39,25 +127,30 @@ pub async fn form(
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
                 fieldset {
                     legend { "Deleting accounts" }
-                    (check("users_deletable_by_admins", deletion.by_admins, "Administrators may erase users"))
-                    (check("users_deletable_by_self", deletion.by_self, "Users may delete their own account"))
+                    (check("users_deletable_by_admins", values.by_admins, "Administrators may erase users"))
+                    (check("users_deletable_by_self", values.by_self, "Users may delete their own account"))
                 }
                 fieldset {
                     legend { "Visitors" }
-                    (check("anonymous_access", anonymous, "People who are not signed in may see public projects"))
+                    (check("anonymous_access", values.anonymous, "People who are not signed in may see public projects"))
+                }
+                fieldset {
+                    legend { "Sessions" }
+                    p.help {
+                        "A session ends after the idle timeout without a request, and at the latest after the absolute lifetime. "
+                        "Shorter limits also end sessions already open."
+                    }
+                    (number_field(IDLE, &format!("Idle timeout in minutes ({IDLE_MINUTES_MIN} to {IDLE_MINUTES_MAX})"),
+                        &values.idle_minutes, error))
+                    (number_field(ABSOLUTE, &format!("Absolute lifetime in hours ({ABSOLUTE_HOURS_MIN} to {ABSOLUTE_HOURS_MAX}, not shorter than the idle timeout)"),
+                        &values.absolute_hours, error))
                 }
                 button.primary type="submit" { "Save" }
             }
         }
         (configured(&state.services))
     };
-    Ok(viewer.page(
-        StatusCode::OK,
-        "Settings",
-        Nav::Admin,
-        layout::notice(q.notice.as_deref()),
-        main,
-    ))
+    viewer.page(status, "Settings", Nav::Admin, notice, main)
 }
 
 /// `n unit` with the unit in the plural when needed.
@@ -123,7 +216,11 @@ fn configured(services: &Services) -> Markup {
                 ", or the matching " code { "STEWARD_<SECTION>_<KEY>" }
                 " environment variables) and cannot be changed here; change them there and restart Steward."
             }
-            (table("Sessions", html! {
+            p {
+                "The session limits listed here are only the defaults from the configuration file: "
+                "the values in the Sessions fieldset above are the ones in force."
+            }
+            (table("Sessions (defaults)", html! {
                 (row("Idle timeout", count(policy.session_idle_seconds / 60, "minute"), "session.idle_timeout_minutes"))
                 (row("Absolute lifetime", count(policy.session_absolute_seconds / 3600, "hour"), "session.absolute_lifetime_hours"))
                 (row("Remember me", "not offered: every session follows the two limits above".into(), ""))
@@ -152,24 +249,77 @@ fn configured(services: &Services) -> Markup {
     }
 }
 
+/// The whole number typed in, or the message (for the field's service
+/// attribute) that says it is not one.
+fn whole_number<'a>(
+    text: &str,
+    (attribute, _): (&'a str, &str),
+    what: &str,
+) -> Result<i64, (&'a str, String)> {
+    text.trim().parse::<i64>().map_err(|_| {
+        (
+            attribute,
+            format!("{what} must be a whole number, not \"{text}\"."),
+        )
+    })
+}
+
 pub async fn save(
     State(state): State<AppState>,
     AdminViewer(viewer): AdminViewer,
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
-    // Unchecked boxes are not sent: every setting gets a value, so that
-    // switching one off works.
+    let current = state.services.session_limits().await?;
+    let values = Values::typed(&form, current);
+    let refuse = |attribute: &str, message: &str| {
+        render(
+            &state,
+            &viewer,
+            &values,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some((attribute, message)),
+        )
+    };
+    let typed = whole_number(
+        &values.idle_minutes,
+        IDLE,
+        "Session idle timeout in minutes",
+    )
+    .and_then(|idle| {
+        whole_number(
+            &values.absolute_hours,
+            ABSOLUTE,
+            "Session absolute lifetime in hours",
+        )
+        .map(|absolute| (idle, absolute))
+    });
+    let (idle, absolute) = match typed {
+        Ok(v) => v,
+        Err((attribute, message)) => return Ok(refuse(attribute, &message)),
+    };
+    // Only values that change are stored, so that saving the other settings
+    // does not pin the configuration file's defaults.
+    let idle = (idle != current.idle_minutes()).then_some(idle);
+    let absolute = (absolute != current.absolute_hours()).then_some(absolute);
+    // The session limits first: they are the only values that can be
+    // refused, and a refused form must change nothing.
+    if idle.is_some() || absolute.is_some() {
+        match state.services.set_session_limits(idle, absolute).await {
+            Ok(_) => {}
+            Err(ServiceError::Invalid(e)) => return Ok(refuse(e.attribute, &e.message)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Every checkbox gets a value, so that switching one off works.
     state
         .services
-        .set_deletion_settings(
-            Some(form.checked("users_deletable_by_admins")),
-            Some(form.checked("users_deletable_by_self")),
-        )
+        .set_deletion_settings(Some(values.by_admins), Some(values.by_self))
         .await?;
     state
         .services
-        .set_anonymous_access(form.checked("anonymous_access"))
+        .set_anonymous_access(values.anonymous)
         .await?;
     Ok(layout::see_other("/admin/settings?notice=settings_saved"))
 }
