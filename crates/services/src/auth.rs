@@ -249,13 +249,17 @@ impl Services {
         cookie_value: &str,
     ) -> Result<Option<(Session, User)>, ServiceError> {
         let now = Timestamp::now();
+        // Before taking a connection: when its cached copy is stale,
+        // `session_limits` takes one of its own, and a request holding two
+        // at once can starve the pool when every request waits for its
+        // second.
+        let limits = self.session_limits().await?;
         let mut conn = self.db.conn().await?;
         let Some(sessions::SessionWithUser(session, user)) =
             sessions::find_by_token_hash(&mut conn, &secrets::token_hash(cookie_value)).await?
         else {
             return Ok(None);
         };
-        let limits = self.session_limits().await?;
         let idle = session.last_seen_at < now.minus_seconds(limits.idle_seconds);
         let too_old = session.created_at < now.minus_seconds(limits.absolute_seconds);
         if idle || too_old || !user.can_authenticate() {

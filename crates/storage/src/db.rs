@@ -350,6 +350,13 @@ impl Conn {
     }
 
     pub async fn query<T: FromRow>(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<T>> {
+        let started = std::time::Instant::now();
+        let rows = self.query_untimed(sql, params).await;
+        log_if_slow(started, sql);
+        rows
+    }
+
+    async fn query_untimed<T: FromRow>(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<T>> {
         match &mut self.inner {
             ConnInner::Sqlite(slot) => {
                 let sql = sqlite::translate(sql);
@@ -379,6 +386,13 @@ impl Conn {
 
     /// Runs one statement and returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
+        let started = std::time::Instant::now();
+        let changed = self.execute_untimed(sql, params).await;
+        log_if_slow(started, sql);
+        changed
+    }
+
+    async fn execute_untimed(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
         match &mut self.inner {
             ConnInner::Sqlite(slot) => {
                 let sql = sqlite::translate(sql);
@@ -488,6 +502,17 @@ pub fn redact_url(url: &str) -> Cow<'_, str> {
         out = Cow::Owned(masked);
     }
     out
+}
+
+/// Statements slower than this are logged (a warning with the statement's
+/// text, never its parameters, which may hold personal data).
+const SLOW_STATEMENT: std::time::Duration = std::time::Duration::from_millis(20);
+
+fn log_if_slow(started: std::time::Instant, sql: &str) {
+    let took = started.elapsed();
+    if took >= SLOW_STATEMENT {
+        tracing::warn!(ms = took.as_millis() as u64, sql, "slow statement");
+    }
 }
 
 #[cfg(test)]

@@ -255,11 +255,17 @@ const NAME_COLUMNS: &str = "p.name, t.name, s.name, s.is_closed, pr.name, \
      trim(rsp.firstname || ' ' || rsp.lastname), v.name, par.subject, t.is_milestone, \
      COALESCE(asg.kind, ''), COALESCE(rsp.kind, '')";
 
-const NAME_JOINS: &str = "JOIN projects p ON p.id = w.project_id \
-     JOIN types t ON t.id = w.type_id \
-     JOIN statuses s ON s.id = w.status_id \
-     JOIN priorities pr ON pr.id = w.priority_id \
-     JOIN users au ON au.id = w.author_id \
+/// The names shown with a work package. All are LEFT JOINs, though the
+/// first five columns are never NULL: SQLite (3.50) may otherwise make a
+/// small joined table such as `projects` the outer loop, fetch the work
+/// packages through their project index and sort them all before taking a
+/// page (40 ms instead of 0.1 ms for 25 of 50,000); a LEFT JOIN keeps
+/// `work_packages` outside, read in the order asked for.
+const NAME_JOINS: &str = "LEFT JOIN projects p ON p.id = w.project_id \
+     LEFT JOIN types t ON t.id = w.type_id \
+     LEFT JOIN statuses s ON s.id = w.status_id \
+     LEFT JOIN priorities pr ON pr.id = w.priority_id \
+     LEFT JOIN users au ON au.id = w.author_id \
      LEFT JOIN users asg ON asg.id = w.assigned_to_id \
      LEFT JOIN users rsp ON rsp.id = w.responsible_id \
      LEFT JOIN versions v ON v.id = w.version_id \

@@ -8,7 +8,7 @@ use crate::Services;
 pub const STATISTICS: &str = "database.statistics";
 pub const STATISTICS_SCHEDULE: &str = "daily 04:10";
 
-/// `ANALYZE` (sampled on SQLite; see `steward_storage::schema::analyze`).
+/// `ANALYZE` on both engines (see `steward_storage::schema::analyze`).
 pub(crate) async fn statistics(s: Services, _: serde_json::Value) -> Result<(), String> {
     steward_storage::schema::analyze(&s.db)
         .await

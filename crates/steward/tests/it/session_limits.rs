@@ -595,3 +595,17 @@ async fn configured_defaults_outside_the_range(backend: Backend) {
     );
 }
 both_backends!(configured_defaults_outside_the_range);
+
+/// Reading the limits (from the database when the cached copy is stale)
+/// never needs a second connection while a request holds one: with a pool
+/// of one connection a signed-in page still answers.
+async fn one_connection_is_enough(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| c.database.pool_size = 1).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let page = tokio::time::timeout(Duration::from_secs(10), v.get("/"))
+        .await
+        .expect("the home page answers with one database connection");
+    assert_page(&page, 200);
+}
+both_backends!(one_connection_is_enough);

@@ -175,7 +175,9 @@ async fn render_list(
         .unwrap_or(Sort::UpdatedAt);
     let query = WpQuery {
         conds,
-        sort: vec![(sort, desc), (Sort::Id, desc)],
+        // Ties go by id, ascending, as in every list (the storage adds it),
+        // which the (updated_at DESC, id) index serves.
+        sort: vec![(sort, desc)],
         ..WpQuery::default()
     };
     let (rows, total) = state
