@@ -293,6 +293,10 @@ impl FromRow for RecentJournal {
 /// along the (type, created_at, id) index of migration 4, checks each row's
 /// project by primary key and stops after `limit` rows; the previous
 /// journal is found through the (type, id, version) unique index.
+/// The joins are LEFT JOINs although every row has its user, details,
+/// work package and project (foreign keys): with inner joins SQLite 3.50
+/// first built a Bloom filter over every work package (270 ms for 50,000
+/// instead of 0.3 ms).
 pub async fn recent(
     conn: &mut Conn,
     scope: &ProjectScope,
@@ -312,10 +316,10 @@ pub async fn recent(
     let sql = format!(
         "SELECT {COLUMNS}, {}, w.subject, p.identifier, p.name, pd.journal_id, {} \
          FROM journals j \
-         JOIN users u ON u.id = j.user_id \
-         JOIN work_package_journals d ON d.journal_id = j.id \
-         JOIN work_packages w ON w.id = j.journable_id \
-         JOIN projects p ON p.id = w.project_id \
+         LEFT JOIN users u ON u.id = j.user_id \
+         LEFT JOIN work_package_journals d ON d.journal_id = j.id \
+         LEFT JOIN work_packages w ON w.id = j.journable_id \
+         LEFT JOIN projects p ON p.id = w.project_id \
          LEFT JOIN journals pj ON pj.journable_type = j.journable_type \
             AND pj.journable_id = j.journable_id AND pj.version = j.version - 1 \
          LEFT JOIN work_package_journals pd ON pd.journal_id = pj.id \

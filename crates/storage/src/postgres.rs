@@ -11,13 +11,26 @@ use tokio_postgres::NoTls;
 use crate::db::{redact_url, FromRow, Param, Result, Row, RowInner, StorageError};
 use crate::DbOptions;
 
+/// Session settings of every connection. Steward writes its joins in the
+/// order they should run (the listed table first, then lookups by primary
+/// key), so the planner keeps that order: left to search, it spent 23 ms
+/// planning a page of work packages with its ten joins, for a query that
+/// runs in 0.3 ms.
+const SESSION_OPTIONS: &str = "-c join_collapse_limit=1";
+
 pub(crate) async fn open(url: &str, opts: &DbOptions) -> Result<Pool> {
-    let config: tokio_postgres::Config = url.parse().map_err(|e| {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
         StorageError::BadUrl(format!(
             "{:?} is not a PostgreSQL URL: {e}",
             redact_url(url)
         ))
     })?;
+    // Added to the URL's own options (a search_path, say), not replacing them.
+    let options = match config.get_options() {
+        Some(own) if !own.trim().is_empty() => format!("{own} {SESSION_OPTIONS}"),
+        _ => SESSION_OPTIONS.to_string(),
+    };
+    config.options(&options);
     let manager = Manager::from_config(
         config,
         NoTls,

@@ -681,3 +681,25 @@ async fn logins_match_without_case_beyond_ascii(backend: Backend) {
     db.close().await;
 }
 both_backends!(logins_match_without_case_beyond_ascii);
+
+/// PostgreSQL connections keep the join order Steward writes, and the
+/// URL's own options (the tests' search_path) still apply. PostgreSQL only:
+/// SQLite has no such setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_the_written_join_order() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let (_tdb, db) = open(&backend, DbOptions::default()).await;
+    let mut conn = db.conn().await.unwrap();
+    let limit: Vec<String> = conn
+        .query("SELECT current_setting('join_collapse_limit')", params![])
+        .await
+        .unwrap();
+    assert_eq!(limit, vec!["1".to_string()]);
+    let path: Vec<String> = conn
+        .query("SELECT current_setting('search_path')", params![])
+        .await
+        .unwrap();
+    assert!(path[0].starts_with("t_"), "{path:?}");
+}
