@@ -84,13 +84,17 @@ fn open_connection(path: &std::path::Path, busy_timeout: Duration) -> Result<Con
     // across application crashes in WAL mode; foreign keys are off by default
     // in SQLite and must be switched on for every connection. secure_delete
     // zeroes deleted content, so that an erased person's rows do not
-    // survive in free pages of the file.
+    // survive in free pages of the file. Each connection caches 1 MiB of
+    // pages instead of SQLite's 2 MB: the operating system caches the file
+    // anyway, and nine connections' default caches were 20 MB of the
+    // server's memory once the pages had read around the database.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -1024;",
     )
     .map_err(|e| {
         StorageError::Open(format!(
