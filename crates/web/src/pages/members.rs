@@ -10,6 +10,7 @@ use steward_api::AppState;
 use steward_domain::permission::Permission;
 use steward_domain::project::Project;
 use steward_domain::user::PrincipalKind;
+use steward_services::authz::Access;
 use steward_services::memberships::{MembershipFilter, MembershipInput, MembershipView};
 use steward_services::principals::PrincipalQuery;
 use steward_services::ServiceError;
@@ -239,6 +240,23 @@ pub async fn add(
     }
 }
 
+/// The project and the membership id of a member form, which must name a
+/// membership of this project, whatever id was sent.
+async fn this_projects_membership(
+    state: &AppState,
+    access: &Access,
+    project: &str,
+    membership: &str,
+) -> Result<(Project, i64), WebError> {
+    let project = state.services.project(access, project).await?;
+    let membership = crate::pages::path_id(membership)?;
+    let view = state.services.membership(access, membership).await?;
+    if view.membership.project_id != Some(project.id) {
+        return Err(WebError::NotFound);
+    }
+    Ok((project, membership))
+}
+
 pub async fn remove(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -247,13 +265,7 @@ pub async fn remove(
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
     let access = viewer.access(&state).await?;
-    let project = state.services.project(&access, &id).await?;
-    let membership = crate::pages::path_id(&membership)?;
-    // Only a membership of this project, whatever id was sent.
-    let view = state.services.membership(&access, membership).await?;
-    if view.membership.project_id != Some(project.id) {
-        return Err(WebError::NotFound);
-    }
+    let (project, membership) = this_projects_membership(&state, &access, &id, &membership).await?;
     state
         .services
         .delete_membership(&access, membership)
@@ -273,13 +285,7 @@ pub async fn set_roles(
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
     let access = viewer.access(&state).await?;
-    let project = state.services.project(&access, &id).await?;
-    let membership = crate::pages::path_id(&membership)?;
-    // Only a membership of this project, whatever id was sent.
-    let view = state.services.membership(&access, membership).await?;
-    if view.membership.project_id != Some(project.id) {
-        return Err(WebError::NotFound);
-    }
+    let (project, membership) = this_projects_membership(&state, &access, &id, &membership).await?;
     let role_ids = form
         .all("role")
         .filter_map(|v| v.trim().parse().ok())
