@@ -20,8 +20,12 @@ impl Date {
     /// The last microsecond of this day in an IANA time zone (UTC when the
     /// zone is unknown): what "as of this date" means to someone there.
     pub fn end_of_day_in(self, zone: &str) -> Option<crate::Timestamp> {
-        let tz = jiff::tz::db().get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let next = self.0.tomorrow().ok()?.to_zoned(tz).ok()?;
+        let next = self
+            .0
+            .tomorrow()
+            .ok()?
+            .to_zoned(crate::time::zone_or_utc(zone))
+            .ok()?;
         Some(crate::Timestamp(next.timestamp().as_microsecond() - 1))
     }
 }

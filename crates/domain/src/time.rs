@@ -36,8 +36,9 @@ impl Timestamp {
         let Ok(ts) = jiff::Timestamp::from_microsecond(self.0) else {
             return self.to_string();
         };
-        let tz = jiff::tz::db().get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string()
+        ts.to_zoned(zone_or_utc(zone))
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
     }
 
     /// Parses an RFC 3339 / ISO 8601 timestamp with an offset (`2024-05-01T10:00:00Z`).
@@ -77,6 +78,11 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
         Timestamp::parse_rfc3339(&s)
             .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {s:?}")))
     }
+}
+
+/// An IANA time zone by name; UTC when the name is unknown.
+pub(crate) fn zone_or_utc(zone: &str) -> jiff::tz::TimeZone {
+    jiff::tz::db().get(zone).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).

@@ -237,6 +237,41 @@ pub async fn get_text(
     Ok(row.flatten())
 }
 
+/// The texts of several cells of one column, by row key (rows that do not
+/// exist, or whose cell is NULL, are absent): one statement for a page of
+/// the redaction queue instead of one per entry.
+pub async fn get_texts(
+    conn: &mut Conn,
+    table: &str,
+    column: &str,
+    keys: &[i64],
+) -> Result<std::collections::HashMap<i64, String>> {
+    checked(table, column)?;
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let key_col = row_key(table);
+    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let ps: Vec<Param> = keys.iter().copied().map(Param::from).collect();
+    let rows: Vec<TextCells> = conn
+        .query(
+            &format!(
+                "SELECT CAST({key_col} AS TEXT), {column} FROM {table} WHERE {key_col} IN ({})",
+                marks.join(", ")
+            ),
+            ps,
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let key = r.key.parse::<i64>().ok()?;
+            let text = r.cells.into_iter().next().flatten()?;
+            Some((key, text))
+        })
+        .collect())
+}
+
 /// Mentions of `from` become mentions of `to`; where a text already
 /// mentions `to`, the duplicate reference is dropped (one row per text
 /// and person).

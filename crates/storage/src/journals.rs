@@ -47,15 +47,20 @@ impl FromRow for Journal {
     }
 }
 
-fn select() -> String {
-    let state_cols: Vec<String> = STATE_COLUMNS
+/// The state columns of the journal details aliased `alias`.
+fn state_cols(alias: &str) -> String {
+    STATE_COLUMNS
         .split(',')
-        .map(|c| format!("d.{}", c.trim()))
-        .collect();
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn select() -> String {
     format!(
         "SELECT {COLUMNS}, {} FROM journals j JOIN users u ON u.id = j.user_id \
          JOIN work_package_journals d ON d.journal_id = j.id",
-        state_cols.join(", ")
+        state_cols("d")
     )
 }
 
@@ -202,17 +207,13 @@ pub async fn states_as_of(
             format!("${}", params.len())
         })
         .collect();
-    let state_cols: Vec<String> = STATE_COLUMNS
-        .split(',')
-        .map(|c| format!("d.{}", c.trim()))
-        .collect();
     let sql = format!(
         "SELECT j.journable_id, j.version, {} FROM journals j \
          JOIN work_package_journals d ON d.journal_id = j.id \
          WHERE j.journable_type = $1 AND j.journable_id IN ({}) AND j.version = ( \
             SELECT MAX(j2.version) FROM journals j2 WHERE j2.journable_type = $1 \
             AND j2.journable_id = j.journable_id AND j2.created_at <= $2)",
-        state_cols.join(", "),
+        state_cols("d"),
         list.join(", ")
     );
     Ok(conn
@@ -302,13 +303,6 @@ pub async fn recent(
     scope: &ProjectScope,
     limit: i64,
 ) -> Result<Vec<RecentJournal>> {
-    let cols = |alias: &str| -> String {
-        STATE_COLUMNS
-            .split(',')
-            .map(|c| format!("{alias}.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut params = params![WORK_PACKAGE];
     let visible = scope.condition("w.project_id", &mut params);
     // LIMIT is written into the statement, as in `work_packages::list`:
@@ -325,8 +319,8 @@ pub async fn recent(
          LEFT JOIN work_package_journals pd ON pd.journal_id = pj.id \
          WHERE j.journable_type = $1 AND {visible} \
          ORDER BY j.created_at DESC, j.id DESC LIMIT {}",
-        cols("d"),
-        cols("pd"),
+        state_cols("d"),
+        state_cols("pd"),
         limit.clamp(0, 1000)
     );
     conn.query(&sql, params).await

@@ -13,8 +13,6 @@
 //!   data joined with the names people know (projects, roles, fields), each
 //!   one statement for all rows, never one per work package.
 
-use std::collections::HashMap;
-
 use steward_domain::registry::{self, Column, Data, Kind, Table};
 use steward_domain::user::UserId;
 use steward_domain::Timestamp;
@@ -717,38 +715,6 @@ pub async fn audit_events_of(conn: &mut Conn, user_id: UserId) -> Result<Vec<Aud
         params![user_id],
     )
     .await
-}
-
-/// Names of users by id, for the people a document refers to.
-pub async fn user_names(conn: &mut Conn, ids: &[UserId]) -> Result<HashMap<UserId, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    struct N(i64, String);
-    impl FromRow for N {
-        fn from_row(r: &Row<'_>) -> Result<Self> {
-            Ok(N(r.i64(0)?, r.string(1)?))
-        }
-    }
-    let mut params = Vec::with_capacity(ids.len());
-    let list: Vec<String> = ids
-        .iter()
-        .map(|id| {
-            params.push((*id).into());
-            format!("${}", params.len())
-        })
-        .collect();
-    let sql = format!(
-        "SELECT id, COALESCE(NULLIF(trim(firstname || ' ' || lastname), ''), login) FROM users \
-         WHERE id IN ({})",
-        list.join(", ")
-    );
-    Ok(conn
-        .query::<N>(&sql, params)
-        .await?
-        .into_iter()
-        .map(|N(id, n)| (id, n))
-        .collect())
 }
 
 #[cfg(test)]

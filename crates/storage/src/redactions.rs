@@ -5,7 +5,7 @@
 use steward_domain::user::UserId;
 use steward_domain::Timestamp;
 
-use crate::db::{Conn, FromRow, Result, Row};
+use crate::db::{Conn, FromRow, Param, Result, Row};
 use crate::params;
 
 #[derive(Clone, Debug)]
@@ -60,20 +60,46 @@ pub async fn insert_subject(
     .await
 }
 
-pub async fn insert_entry(
+/// Opens one entry per cell `(table, column, row id)` of a subject, in
+/// multi-row statements rather than one per cell.
+pub async fn insert_entries(
     conn: &mut Conn,
     subject_id: i64,
-    table: &str,
-    column: &str,
-    row_id: i64,
+    cells: &[(&str, &str, i64)],
     now: Timestamp,
-) -> Result<i64> {
-    conn.query_one(
-        "INSERT INTO redaction_entries (subject_id, table_name, column_name, row_id, status, created_at) \
-         VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id",
-        params![subject_id, table, column, row_id, now],
-    )
-    .await
+) -> Result<u64> {
+    // Three parameters a row, well under either engine's limit.
+    const ROWS_PER_STATEMENT: usize = 500;
+    let mut inserted = 0;
+    for chunk in cells.chunks(ROWS_PER_STATEMENT) {
+        let mut ps: Vec<Param> = vec![subject_id.into(), now.into()];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (table, column, row_id) in chunk {
+            let n = ps.len();
+            rows.push(format!(
+                "($1, ${}, ${}, ${}, 'open', $2)",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
+            ps.extend([
+                Param::from(*table),
+                Param::from(*column),
+                Param::from(*row_id),
+            ]);
+        }
+        inserted += conn
+            .execute(
+                &format!(
+                    "INSERT INTO redaction_entries (subject_id, table_name, column_name, row_id, status, created_at) \
+                     VALUES {}",
+                    rows.join(", ")
+                ),
+                ps,
+            )
+            .await?;
+    }
+    Ok(inserted)
 }
 
 pub async fn find(conn: &mut Conn, id: i64) -> Result<Option<Entry>> {
@@ -150,18 +176,21 @@ pub async fn forget_terms_if_done(conn: &mut Conn, subject_id: i64) -> Result<bo
     Ok(n == 1)
 }
 
-/// Open entries (row id) of one cell, to close them together when the
-/// cell is redacted.
-pub async fn open_for_cell(
+/// Closes every open entry of one cell at once (the cell was redacted:
+/// it no longer names anyone); returns how many.
+pub async fn resolve_cell(
     conn: &mut Conn,
     table: &str,
     column: &str,
     row_id: i64,
-) -> Result<Vec<i64>> {
-    conn.query(
-        "SELECT id FROM redaction_entries WHERE table_name = $1 AND column_name = $2 AND row_id = $3 \
-         AND status = 'open'",
-        params![table, column, row_id],
+    status: &str,
+    by: UserId,
+    now: Timestamp,
+) -> Result<u64> {
+    conn.execute(
+        "UPDATE redaction_entries SET status = $1, resolved_by = $2, resolved_at = $3 \
+         WHERE table_name = $4 AND column_name = $5 AND row_id = $6 AND status = 'open'",
+        params![status, by, now, table, column, row_id],
     )
     .await
 }

@@ -36,6 +36,7 @@ use steward_storage::erasure_certificates::{self, NewCertificate};
 use steward_storage::{erasure, redactions, users, Conn, Engine};
 
 use super::certificate::{self, CertificateDoc, Requester, Scrubbed};
+use super::export::archive::hex;
 use super::scan::{self, HitClass, ScanTarget};
 use crate::audit::{self, AuditEntry};
 use crate::{secrets, ServiceError, Services};
@@ -63,8 +64,7 @@ pub struct ErasurePreview {
 /// `sha256:` + hex SHA-256 of the salt followed by the decimal id.
 pub fn subject_hash(salt: &str, id: UserId) -> String {
     let digest = Sha256::digest(format!("{salt}{id}").as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", hex(&digest))
 }
 
 fn guard_erasable(user: &User) -> Result<(), ServiceError> {
@@ -385,8 +385,7 @@ impl Services {
         }
 
         phases.mark("residue scan");
-        let salt_bytes = secrets::random_bytes::<16>();
-        let salt: String = salt_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let salt = hex(&secrets::random_bytes::<16>());
         let hash = subject_hash(&salt, id);
         let requested_by = match requester {
             Requester::Administrator(admin) => admin,
@@ -415,27 +414,15 @@ impl Services {
             let subject =
                 redactions::insert_subject(&mut tx, cert_id, &terms, completed_at).await?;
             let mut seen = std::collections::HashSet::new();
-            for hit in report
+            let cells: Vec<(&str, &str, i64)> = report
                 .free_text
                 .iter()
                 .filter(|h| h.class == HitClass::FreeText)
-            {
-                let Ok(row) = hit.row.parse::<i64>() else {
-                    continue;
-                };
-                if seen.insert((hit.table.clone(), hit.column.clone(), row)) {
-                    redactions::insert_entry(
-                        &mut tx,
-                        subject,
-                        &hit.table,
-                        &hit.column,
-                        row,
-                        completed_at,
-                    )
-                    .await?;
-                }
-            }
-            seen.len()
+                .filter_map(|h| Some((h.table.as_str(), h.column.as_str(), h.row.parse().ok()?)))
+                .filter(|cell| seen.insert(*cell))
+                .collect();
+            redactions::insert_entries(&mut tx, subject, &cells, completed_at).await?;
+            cells.len()
         };
 
         let mut final_report = report;

@@ -9,6 +9,8 @@
 //! rewritten in place, since keeping them would defeat the erasure. Every
 //! redaction and dismissal is an audit entry.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::json;
 use steward_domain::user::UserId;
@@ -46,15 +48,16 @@ fn terms_of(entry: &Entry) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn present(conn: &mut Conn, e: Entry) -> Result<QueueEntry, ServiceError> {
-    let contexts = if e.status == "open" {
-        let text = erasure::get_text(conn, &e.table_name, &e.column_name, e.row_id).await?;
-        text.map(|t| redaction::contexts(&t, &terms_of(&e), CONTEXT_RADIUS))
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    Ok(QueueEntry {
+/// The contexts of an open entry in its cell's text.
+fn contexts_of(e: &Entry, text: Option<&str>) -> Vec<String> {
+    match text {
+        Some(t) if e.status == "open" => redaction::contexts(t, &terms_of(e), CONTEXT_RADIUS),
+        _ => Vec::new(),
+    }
+}
+
+fn queue_entry(e: Entry, contexts: Vec<String>) -> QueueEntry {
+    QueueEntry {
         id: e.id,
         certificate_id: e.certificate_id,
         table: e.table_name,
@@ -65,7 +68,54 @@ async fn present(conn: &mut Conn, e: Entry) -> Result<QueueEntry, ServiceError> 
         resolved_by: e.resolved_by,
         resolved_at: e.resolved_at,
         contexts,
-    })
+    }
+}
+
+async fn present(conn: &mut Conn, e: Entry) -> Result<QueueEntry, ServiceError> {
+    let text = if e.status == "open" {
+        erasure::get_text(conn, &e.table_name, &e.column_name, e.row_id).await?
+    } else {
+        None
+    };
+    let contexts = contexts_of(&e, text.as_deref());
+    Ok(queue_entry(e, contexts))
+}
+
+/// [`present`] for a page of entries: the open entries' texts are read
+/// with one statement per table and column, not one per entry.
+async fn present_all(
+    conn: &mut Conn,
+    entries: Vec<Entry>,
+) -> Result<Vec<QueueEntry>, ServiceError> {
+    let mut cells: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+    for e in entries.iter().filter(|e| e.status == "open") {
+        cells
+            .entry((&e.table_name, &e.column_name))
+            .or_default()
+            .push(e.row_id);
+    }
+    let mut texts: HashMap<(&str, &str), HashMap<i64, String>> = HashMap::new();
+    for ((table, column), mut keys) in cells {
+        keys.sort_unstable();
+        keys.dedup();
+        let found = erasure::get_texts(conn, table, column, &keys).await?;
+        texts.insert((table, column), found);
+    }
+    let contexts: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let text = texts
+                .get(&(e.table_name.as_str(), e.column_name.as_str()))
+                .and_then(|t| t.get(&e.row_id));
+            contexts_of(e, text.map(String::as_str))
+        })
+        .collect();
+    drop(texts);
+    Ok(entries
+        .into_iter()
+        .zip(contexts)
+        .map(|(e, c)| queue_entry(e, c))
+        .collect())
 }
 
 /// What to do with an entry.
@@ -107,11 +157,8 @@ impl Services {
     ) -> Result<(Vec<QueueEntry>, i64), ServiceError> {
         let mut conn = self.db.conn().await?;
         let total = redactions::count(&mut conn, status).await?;
-        let mut out = Vec::new();
-        for e in redactions::list(&mut conn, status, offset, limit).await? {
-            out.push(present(&mut conn, e).await?);
-        }
-        Ok((out, total))
+        let page = redactions::list(&mut conn, status, offset, limit).await?;
+        Ok((present_all(&mut conn, page).await?, total))
     }
 
     pub async fn redaction_entry(&self, id: i64) -> Result<QueueEntry, ServiceError> {
@@ -155,11 +202,16 @@ impl Services {
                         .await?;
                 }
             }
-            for other in
-                redactions::open_for_cell(&mut tx, &e.table_name, &e.column_name, e.row_id).await?
-            {
-                redactions::resolve(&mut tx, other, resolution.status(), actor, now).await?;
-            }
+            redactions::resolve_cell(
+                &mut tx,
+                &e.table_name,
+                &e.column_name,
+                e.row_id,
+                resolution.status(),
+                actor,
+                now,
+            )
+            .await?;
         } else {
             redactions::resolve(&mut tx, id, resolution.status(), actor, now).await?;
         }

@@ -135,9 +135,9 @@ impl ScanReport {
     }
 }
 
-/// Tables the scan does not search for text: the redaction queue's own
-/// terms (reported as held) and the certificates, which by construction
-/// hold only a salted hash and counts.
+/// Tables the scan does not search for text: the migrations' own
+/// bookkeeping. (The redaction queue's terms are searched and reported as
+/// held, see [`classify`].)
 const TEXT_EXEMPT: &[&str] = &["schema_migrations"];
 
 /// Scans the database through `conn` (inside a transaction, it sees that

@@ -419,14 +419,17 @@ impl Worker {
                         let mut conn = self.inner.services.db.conn().await?;
                         jobs::extend(&mut conn, lease, until, now).await
                     };
-                    match renewed.await {
-                        Ok(true) => {}
-                        Ok(false) => {
+                    // Bounded by a beat: waiting on a busy pool must not keep
+                    // this loop from seeing the job end or its deadline pass.
+                    match tokio::time::timeout(beat, renewed).await {
+                        Ok(Ok(true)) => {}
+                        Ok(Ok(false)) => {
                             task.abort();
                             return Attempt::Lost;
                         }
                         // The lease is still good for a while; the next beat tries again.
-                        Err(e) => tracing::warn!(job = job.id, error = %e, "renewing a job's lease failed"),
+                        Ok(Err(e)) => tracing::warn!(job = job.id, error = %e, "renewing a job's lease failed"),
+                        Err(_) => tracing::warn!(job = job.id, "renewing a job's lease timed out"),
                     }
                 }
             }

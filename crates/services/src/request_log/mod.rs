@@ -346,55 +346,14 @@ impl RequestLog {
     /// `/api/v3/users/erased`). Each file is rewritten and replaced
     /// atomically. Returns the number of lines changed.
     pub async fn unlink_user(&self, user: UserId) -> io::Result<usize> {
-        if let Some(inner) = &self.inner {
-            if let Ok(mut set) = inner.shared.erased.lock() {
-                set.insert(user);
-            }
-            inner.shared.any_erased.store(true, Ordering::Relaxed);
-        }
-        self.flush().await;
-        self.blocking(move |shared| {
-            let Some(lock) = open_lock(&shared.config.dir)? else {
-                return Ok(0);
-            };
-            let _guard = lock.lock()?;
-            let m = Matcher::for_user(&shared.config.dir, user)?;
-            files::rewrite(&shared.config.dir, &m.prefilter(false), |text| {
-                if !m.may_mention(text) {
-                    return None;
-                }
-                let mut line: Line = serde_json::from_str(text).ok()?;
-                m.unlink(&mut line).then(|| to_json(&line))
-            })
-        })
-        .await
+        self.scrub(Some(user), Terms::new(&[])).await
     }
 
     /// Where the log still names the person (their id, current pseudonym,
     /// or id in a path or link): (file, line number from 1). Empty after
     /// [`RequestLog::unlink_user`].
     pub async fn mentions_user(&self, user: UserId) -> io::Result<Vec<(PathBuf, usize)>> {
-        self.flush().await;
-        self.blocking(move |shared| {
-            let Some(lock) = open_lock(&shared.config.dir)? else {
-                return Ok(Vec::new());
-            };
-            let _guard = lock.lock()?;
-            let m = Matcher::for_user(&shared.config.dir, user)?;
-            let mut out = Vec::new();
-            files::scan(&shared.config.dir, &m.prefilter(false), |path, n, text| {
-                if !m.may_mention(text) {
-                    return;
-                }
-                if let Ok(mut line) = serde_json::from_str::<Line>(text) {
-                    if m.unlink(&mut line) {
-                        out.push((path.to_path_buf(), n));
-                    }
-                }
-            })?;
-            Ok(out)
-        })
-        .await
+        self.mentions_person(Some(user), &[]).await
     }
 
     /// Replaces parameter values that contain one of `terms` (a person's
@@ -407,48 +366,38 @@ impl RequestLog {
         if terms.is_empty() {
             return Ok(0);
         }
-        self.flush().await;
-        self.blocking(move |shared| {
-            let Some(lock) = open_lock(&shared.config.dir)? else {
-                return Ok(0);
-            };
-            let _guard = lock.lock()?;
-            files::rewrite(&shared.config.dir, &terms.prefilter(), |text| {
-                if !terms.in_raw(text) {
-                    return None;
-                }
-                let mut line: Line = serde_json::from_str(text).ok()?;
-                terms.redact(&mut line).then(|| to_json(&line))
-            })
-        })
-        .await
+        self.scrub(None, terms).await
     }
 
     /// [`RequestLog::unlink_user`] and [`RequestLog::redact_terms`] in one
     /// pass over the files: what erasure does to the log.
     pub async fn scrub_person(&self, user: UserId, terms: &[String]) -> io::Result<usize> {
-        if let Some(inner) = &self.inner {
+        self.scrub(Some(user), Terms::new(terms)).await
+    }
+
+    /// Unlinks `user` (when given) and redacts `terms` in one pass.
+    async fn scrub(&self, user: Option<UserId>, terms: Terms) -> io::Result<usize> {
+        if let (Some(inner), Some(user)) = (&self.inner, user) {
             if let Ok(mut set) = inner.shared.erased.lock() {
                 set.insert(user);
             }
             inner.shared.any_erased.store(true, Ordering::Relaxed);
         }
-        let terms = Terms::new(terms);
         self.flush().await;
         self.blocking(move |shared| {
             let Some(lock) = open_lock(&shared.config.dir)? else {
                 return Ok(0);
             };
             let _guard = lock.lock()?;
-            let m = Matcher::for_user(&shared.config.dir, user)?;
-            let filter = person_prefilter(&m, &terms);
+            let (m, filter) = person_matcher(&shared.config.dir, user, &terms)?;
             files::rewrite(&shared.config.dir, &filter, |text| {
-                let (mentions, named) = (m.may_mention(text), terms.in_raw(text));
+                let mentions = m.as_ref().is_some_and(|m| m.may_mention(text));
+                let named = !terms.is_empty() && terms.in_raw(text);
                 if !mentions && !named {
                     return None;
                 }
                 let mut line: Line = serde_json::from_str(text).ok()?;
-                let unlinked = mentions && m.unlink(&mut line);
+                let unlinked = mentions && m.as_ref().is_some_and(|m| m.unlink(&mut line));
                 let redacted = named && terms.redact(&mut line);
                 (unlinked || redacted).then(|| to_json(&line))
             })
@@ -473,13 +422,7 @@ impl RequestLog {
                 return Ok(Vec::new());
             };
             let _guard = lock.lock()?;
-            let m = user
-                .map(|u| Matcher::for_user(&shared.config.dir, u))
-                .transpose()?;
-            let filter = match &m {
-                Some(m) => person_prefilter(m, &terms),
-                None => terms.prefilter(),
-            };
+            let (m, filter) = person_matcher(&shared.config.dir, user, &terms)?;
             let mut out = Vec::new();
             files::scan(&shared.config.dir, &filter, |path, n, text| {
                 let mentions = m.as_ref().is_some_and(|m| m.may_mention(text));
@@ -501,30 +444,7 @@ impl RequestLog {
 
     /// Where one of `terms` still appears in a path or parameter.
     pub async fn mentions_terms(&self, terms: &[String]) -> io::Result<Vec<(PathBuf, usize)>> {
-        let terms = Terms::new(terms);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.flush().await;
-        self.blocking(move |shared| {
-            let Some(lock) = open_lock(&shared.config.dir)? else {
-                return Ok(Vec::new());
-            };
-            let _guard = lock.lock()?;
-            let mut out = Vec::new();
-            files::scan(&shared.config.dir, &terms.prefilter(), |path, n, text| {
-                if !terms.in_raw(text) {
-                    return;
-                }
-                if let Ok(mut line) = serde_json::from_str::<Line>(text) {
-                    if terms.redact(&mut line) {
-                        out.push((path.to_path_buf(), n));
-                    }
-                }
-            })?;
-            Ok(out)
-        })
-        .await
+        self.mentions_person(None, terms).await
     }
 
     /// Applies the age and size limits to the files and rotates the
@@ -665,6 +585,21 @@ fn scrub_value(v: &mut Value, id: &str) -> bool {
             .fold(false, |acc, v| scrub_value(v, id) | acc),
         _ => false,
     }
+}
+
+/// The matcher of `user` (when given) and the prefilter of the lines that
+/// may name them or one of `terms`.
+fn person_matcher(
+    dir: &Path,
+    user: Option<UserId>,
+    terms: &Terms,
+) -> io::Result<(Option<Matcher>, files::Prefilter)> {
+    let m = user.map(|u| Matcher::for_user(dir, u)).transpose()?;
+    let filter = match &m {
+        Some(m) => person_prefilter(m, terms),
+        None => terms.prefilter(),
+    };
+    Ok((m, filter))
 }
 
 /// Lines that may name the person: by id (or pseudonym) or by a term.

@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use steward_domain::user::UserId;
 use steward_domain::Timestamp;
 
+use crate::gdpr::export::archive::hex;
+
 pub const KEY_FILE: &str = "pseudonym.key";
 
 /// HMAC-SHA256 (RFC 2104) over SHA-256, which the workspace has already;
@@ -41,10 +43,6 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
         .chain_update(inner)
         .finalize()
         .into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -518,6 +518,9 @@ impl Services {
         dest: PathBuf,
     ) -> Result<(archive::Written, Summary), ExportError> {
         let subject_id = subject.id;
+        // Audited reads still queued belong in the person's audit trail;
+        // written first, before the snapshot's connection is taken.
+        self.flush_audit().await?;
         let mut conn = self.db.begin_read().await?;
         let gathered = document::gather(&mut conn, subject, meta.requested_by).await?;
         conn.commit().await?;
