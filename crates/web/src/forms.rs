@@ -1,9 +1,14 @@
 //! HTML form bodies (`application/x-www-form-urlencoded`), read leniently:
 //! any body parses, unknown fields are ignored and missing ones are empty,
 //! so a bad form never becomes an error page, only a form with messages.
+//! And axum's `Query` and `Path`, whose refusals (a repeated query field,
+//! a path segment that is not UTF-8) are the friendly 400 page rather than
+//! axum's plain text.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 use crate::error::WebError;
 
@@ -67,6 +72,34 @@ impl<S: Send + Sync> FromRequest<S> for Form {
     }
 }
 
+/// The query string as `T`; a malformed one is a 400 page.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| WebError::BadRequest(e.body_text()))
+    }
+}
+
+/// The path's parameters as `T`; a malformed one is a 400 page.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| WebError::BadRequest(e.body_text()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Form;
@@ -83,5 +116,28 @@ mod tests {
         assert_eq!(f.text("d"), "a\nb\n\nc");
         let junk = Form::parse(&[0xff, 0xfe, b'=', 0x00]);
         assert_eq!(junk.text("x"), "");
+    }
+
+    /// A repeated query field is a 400 page, not axum's plain text.
+    #[test]
+    fn malformed_query_is_a_bad_request() {
+        use std::future::Future;
+        use std::task::{Context, Poll, Waker};
+
+        use axum::extract::FromRequestParts;
+        use axum::http::Request;
+
+        use crate::error::WebError;
+        use crate::pages::PageQuery;
+
+        let (mut parts, _) = Request::builder()
+            .uri("/admin/users?page=1&page=2")
+            .body(())
+            .unwrap()
+            .into_parts();
+        // Reading a query string never waits: one poll answers.
+        let read = super::Query::<PageQuery>::from_request_parts(&mut parts, &());
+        let res = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(res, Poll::Ready(Err(WebError::BadRequest(_)))));
     }
 }

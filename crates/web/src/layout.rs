@@ -132,6 +132,129 @@ pub fn described_by(id: &str, error: Option<&str>) -> Option<String> {
     error.map(|_| format!("{id}-error"))
 }
 
+/// A refusal's message when it is about `attribute` (`error` is the
+/// service's attribute and message).
+pub fn message_for<'a>(error: Option<(&str, &'a str)>, attribute: &str) -> Option<&'a str> {
+    error.filter(|(a, _)| *a == attribute).map(|(_, m)| m)
+}
+
+/// A refusal's message when it is about none of the form's `fields`: it is
+/// shown above the form.
+pub fn general_message<'a>(error: Option<(&str, &'a str)>, fields: &[&str]) -> Option<&'a str> {
+    error.filter(|(a, _)| !fields.contains(a)).map(|(_, m)| m)
+}
+
+/// A labelled one-line input with its help and its message, both linked to
+/// it by `aria-describedby`. The name is the id unless set.
+pub struct Input<'a> {
+    id: &'a str,
+    name: &'a str,
+    label: &'a str,
+    kind: &'a str,
+    value: &'a str,
+    help: Option<&'a str>,
+    error: Option<&'a str>,
+    autocomplete: Option<&'a str>,
+    inputmode: Option<&'a str>,
+    pattern: Option<&'a str>,
+    required: bool,
+    maxlength: Option<u32>,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(id: &'a str, label: &'a str, value: &'a str) -> Self {
+        Input {
+            id,
+            name: id,
+            label,
+            kind: "text",
+            value,
+            help: None,
+            error: None,
+            autocomplete: None,
+            inputmode: None,
+            pattern: None,
+            required: false,
+            maxlength: None,
+        }
+    }
+
+    pub fn name(self, name: &'a str) -> Self {
+        Input { name, ..self }
+    }
+
+    /// The input's `type` ("text" unless set).
+    pub fn kind(self, kind: &'a str) -> Self {
+        Input { kind, ..self }
+    }
+
+    pub fn help(self, help: &'a str) -> Self {
+        Input {
+            help: Some(help),
+            ..self
+        }
+    }
+
+    pub fn error(self, error: Option<&'a str>) -> Self {
+        Input { error, ..self }
+    }
+
+    pub fn autocomplete(self, autocomplete: &'a str) -> Self {
+        Input {
+            autocomplete: Some(autocomplete),
+            ..self
+        }
+    }
+
+    pub fn inputmode(self, inputmode: Option<&'a str>) -> Self {
+        Input { inputmode, ..self }
+    }
+
+    pub fn pattern(self, pattern: &'a str) -> Self {
+        Input {
+            pattern: Some(pattern),
+            ..self
+        }
+    }
+
+    pub fn required(self) -> Self {
+        Input {
+            required: true,
+            ..self
+        }
+    }
+
+    pub fn maxlength(self, maxlength: u32) -> Self {
+        Input {
+            maxlength: Some(maxlength),
+            ..self
+        }
+    }
+}
+
+impl maud::Render for Input<'_> {
+    fn render(&self) -> Markup {
+        let id = self.id;
+        let help_id = self.help.map(|_| format!("{id}-help"));
+        let described: Vec<String> = help_id
+            .iter()
+            .cloned()
+            .chain(described_by(id, self.error))
+            .collect();
+        html! {
+            div.field {
+                label for=(id) { (self.label) }
+                input id=(id) name=(self.name) type=(self.kind) value=(self.value)
+                    autocomplete=[self.autocomplete] inputmode=[self.inputmode] pattern=[self.pattern] required[self.required] maxlength=[self.maxlength]
+                    aria-invalid=[self.error.map(|_| "true")]
+                    aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
+                @if let (Some(h), Some(h_id)) = (self.help, &help_id) { p.help id=(h_id) { (h) } }
+                (field_error(id, self.error))
+            }
+        }
+    }
+}
+
 /// A short notice shown after a redirect, chosen by code so that a link
 /// cannot put arbitrary words on the page.
 pub fn notice(code: Option<&str>) -> Option<&'static str> {

@@ -33,9 +33,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 /// The pages and their assets, to be merged beside `/api/v3` and `/health`.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, admin_gdpr, admin_settings, admin_users, auth, data, home, members,
-        project_settings, projects, work_packages, wp_form,
+        account, admin_audit, admin_gdpr, admin_jobs, admin_lookups, admin_roles, admin_scan,
+        admin_settings, admin_users, auth, data, home, members, project_settings, projects,
+        work_packages, wp_form,
     };
+    use steward_storage::lookups::{Priority, Status, WpType};
     Router::new()
         .route("/", get(home::home))
         .route("/login", get(auth::login_form).post(auth::login))
@@ -62,7 +64,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/projects/{id}/members/{membership}/roles",
-            post(pages::members::set_roles),
+            post(members::set_roles),
         )
         .route(
             "/projects/{id}/work_packages",
@@ -132,31 +134,25 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/admin/gdpr/scan",
-            get(pages::admin_scan::form).post(pages::admin_scan::scan),
+            get(admin_scan::form).post(admin_scan::scan),
         )
-        .route("/admin/audit", get(pages::admin_audit::list))
-        .route("/admin/jobs", get(pages::admin_jobs::list))
-        .route("/admin/jobs/{id}", get(pages::admin_jobs::show))
-        .route("/admin/jobs/{id}/retry", post(pages::admin_jobs::retry))
-        .merge(pages::admin_lookups::routes::<
-            steward_storage::lookups::WpType,
-        >())
-        .merge(pages::admin_lookups::routes::<
-            steward_storage::lookups::Status,
-        >())
-        .merge(pages::admin_lookups::routes::<
-            steward_storage::lookups::Priority,
-        >())
+        .route("/admin/audit", get(admin_audit::list))
+        .route("/admin/jobs", get(admin_jobs::list))
+        .route("/admin/jobs/{id}", get(admin_jobs::show))
+        .route("/admin/jobs/{id}/retry", post(admin_jobs::retry))
+        .merge(admin_lookups::routes::<WpType>())
+        .merge(admin_lookups::routes::<Status>())
+        .merge(admin_lookups::routes::<Priority>())
         .route(
             "/admin/roles",
-            get(pages::admin_roles::list).post(pages::admin_roles::create),
+            get(admin_roles::list).post(admin_roles::create),
         )
-        .route("/admin/roles/new", get(pages::admin_roles::new_form))
+        .route("/admin/roles/new", get(admin_roles::new_form))
         .route(
             "/admin/roles/{id}",
-            get(pages::admin_roles::show).post(pages::admin_roles::update),
+            get(admin_roles::show).post(admin_roles::update),
         )
-        .route("/admin/roles/{id}/delete", post(pages::admin_roles::delete))
+        .route("/admin/roles/{id}/delete", post(admin_roles::delete))
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
 }

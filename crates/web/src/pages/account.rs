@@ -2,10 +2,10 @@
 //! active sessions and API tokens. Each is its own page under `/my`, with a
 //! shared sub-navigation.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::{html, Markup};
+use maud::{html, Markup, Render};
 use steward_api::AppState;
 use steward_domain::validate::LANGUAGES;
 use steward_services::accounts::UpdateUser;
@@ -14,8 +14,8 @@ use steward_services::ServiceError;
 
 use super::NoticeQuery;
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
+use crate::forms::{Form, Path, Query};
+use crate::layout::{self, described_by, field_error, general_message, message_for, Input, Nav};
 use crate::session::{session_cookie, Client, Viewer};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,15 +76,11 @@ fn profile_page(
 ) -> Response {
     let text_field =
         |id: &str, attribute: &str, label: &str, kind: &str, value: &str, autocomplete: &str| {
-            let err = f.error(attribute);
-            html! {
-                div.field {
-                    label for=(id) { (label) }
-                    input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete)
-                        aria-invalid=[err.map(|_| "true")] aria-describedby=[described_by(id, err)];
-                    (field_error(id, err))
-                }
-            }
+            Input::new(id, label, value)
+                .kind(kind)
+                .autocomplete(autocomplete)
+                .error(f.error(attribute))
+                .render()
         };
     let lang_err = f.error("language");
     let other = f
@@ -183,20 +179,14 @@ pub async fn update_profile(
 }
 
 fn password_page(viewer: &Viewer, status: StatusCode, error: Option<(&str, &str)>) -> Response {
-    let err = |a: &str| error.filter(|(at, _)| *at == a).map(|(_, m)| m);
-    let general = error
-        .filter(|(a, _)| !matches!(*a, "currentPassword" | "password" | "confirmation"))
-        .map(|(_, m)| m);
+    let general = general_message(error, &["currentPassword", "password", "confirmation"]);
     let field = |id: &str, attribute: &str, label: &str, autocomplete: &str| {
-        let e = err(attribute);
-        html! {
-            div.field {
-                label for=(id) { (label) }
-                input id=(id) name=(id) type="password" required autocomplete=(autocomplete)
-                    aria-invalid=[e.map(|_| "true")] aria-describedby=[described_by(id, e)];
-                (field_error(id, e))
-            }
-        }
+        Input::new(id, label, "")
+            .kind("password")
+            .autocomplete(autocomplete)
+            .required()
+            .error(message_for(error, attribute))
+            .render()
     };
     let main = html! {
         h1 { "My account" }

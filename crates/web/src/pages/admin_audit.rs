@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::{html, Markup};
+use maud::{html, Markup, Render};
 use serde::Deserialize;
 use steward_api::AppState;
 use steward_domain::date::Date;
@@ -18,7 +18,8 @@ use steward_services::ServiceError;
 use steward_storage::audit_events::{AuditFilter, UserCond};
 
 use crate::error::WebError;
-use crate::layout::{described_by, field_error, Nav};
+use crate::forms::Query;
+use crate::layout::{described_by, field_error, Input, Nav};
 use crate::pages::{admin_menu, page_number, pager};
 use crate::session::{AdminViewer, Viewer};
 
@@ -164,14 +165,11 @@ fn text_filter(
     let err = problem
         .filter(|p| p.field == id)
         .map(|p| p.message.as_str());
-    html! {
-        div.field {
-            label for=(format!("f-{id}")) { (label) }
-            input id=(format!("f-{id}")) name=(id) type=(kind) value=(value)
-                aria-invalid=[err.map(|_| "true")] aria-describedby=[described_by(&format!("f-{id}"), err)];
-            (field_error(&format!("f-{id}"), err))
-        }
-    }
+    Input::new(&format!("f-{id}"), label, value)
+        .name(id)
+        .kind(kind)
+        .error(err)
+        .render()
 }
 
 fn filter_form(q: &AuditQuery, problem: Option<&Problem>) -> Markup {

@@ -2,20 +2,18 @@
 //! (Art. 30) and the redaction queue, where texts that still mention an
 //! erased person are redacted or dismissed one by one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
-use serde::Deserialize;
 use steward_api::AppState;
 use steward_services::gdpr::redaction::Resolution;
 use steward_services::ServiceError;
 
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, Path, Query};
 use crate::layout::{self, Nav};
-use crate::pages::admin_menu;
-use crate::pages::{page_number, pager};
+use crate::pages::{admin_menu, page_number, pager, path_id, PageQuery};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -46,12 +44,6 @@ pub async fn record(
         None,
         main,
     ))
-}
-
-#[derive(Deserialize)]
-pub struct QueueQuery {
-    page: Option<String>,
-    notice: Option<String>,
 }
 
 async fn render_queue(
@@ -116,7 +108,7 @@ async fn render_queue(
 pub async fn queue(
     State(state): State<AppState>,
     AdminViewer(viewer): AdminViewer,
-    Query(q): Query<QueueQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
     render_queue(
         &state,
@@ -137,7 +129,7 @@ async fn resolve(
     resolution: Resolution,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(form)?;
-    let id = crate::pages::path_id(id)?;
+    let id = path_id(id)?;
     match state
         .services
         .resolve_redaction(id, resolution, viewer.user.id)

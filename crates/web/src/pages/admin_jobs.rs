@@ -2,7 +2,7 @@
 //! `steward jobs` show it: the jobs (filtered by state), one job with its
 //! payload and last error, retrying a failed one, and the recurring jobs.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -14,9 +14,9 @@ use steward_services::ServiceError;
 use steward_storage::jobs::{Job, JobFilter, JobSort};
 
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, Path, Query};
 use crate::layout::{self, Nav};
-use crate::pages::{admin_menu, page_number, pager, path_id};
+use crate::pages::{admin_menu, page_number, pager, path_id, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -222,17 +222,11 @@ fn render_job(
     )
 }
 
-/// The id in a path; anything else is a page that does not exist.
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    notice: Option<String>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     AdminViewer(viewer): AdminViewer,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let job = state.services.job(path_id(&id)?).await?;
     Ok(render_job(

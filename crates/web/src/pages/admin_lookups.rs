@@ -5,7 +5,7 @@
 //! services keep the rules (unique names, one default, nothing deleted
 //! that work packages use) and this module shows their answers.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -19,9 +19,9 @@ use steward_services::ServiceError;
 use steward_storage::lookups::{Priority, Status, WpType};
 
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
-use crate::pages::{admin_menu, path_id, NoticeQuery};
+use crate::forms::{Form, Path, Query};
+use crate::layout::{self, described_by, field_error, general_message, message_for, Input, Nav};
+use crate::pages::{admin_menu, path_id, refusal, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
 /// The yes/no property each kind has besides the default flag.
@@ -145,7 +145,7 @@ pub fn routes<K: Kind>() -> Router<AppState> {
         .route(&format!("{}/{{id}}/delete", K::PATH), post(delete::<K>))
 }
 
-/// The id in a path; anything else is a page that does not exist.
+/// The row with this id, or "not found".
 async fn find<K: Kind>(state: &AppState, id: i64) -> Result<K, WebError> {
     state
         .services
@@ -313,34 +313,6 @@ impl Values {
 /// A refusal to show on the form: the service's attribute and message.
 type Refusal<'a> = Option<(&'a str, &'a str)>;
 
-fn message_for<'a>(error: Refusal<'a>, attribute: &str) -> Option<&'a str> {
-    error.filter(|(a, _)| *a == attribute).map(|(_, m)| m)
-}
-
-fn text_field(
-    id: &str,
-    label: &str,
-    value: &str,
-    help: &str,
-    pattern: Option<&str>,
-    err: Option<&str>,
-) -> Markup {
-    let help_id = format!("{id}-help");
-    let described = match described_by(id, err) {
-        Some(e) => format!("{help_id} {e}"),
-        None => help_id.clone(),
-    };
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            input id=(id) name=(id) type="text" value=(value) pattern=[pattern]
-                aria-invalid=[err.map(|_| "true")] aria-describedby=(described);
-            p.help id=(help_id) { (help) }
-            (field_error(id, err))
-        }
-    }
-}
-
 fn check_field(id: &str, label: &str, checked: bool, help: &str, err: Option<&str>) -> Markup {
     let help_id = format!("{id}-help");
     let described = match described_by(id, err) {
@@ -373,9 +345,7 @@ fn render_form<K: Kind>(
         None => (format!("New {}", K::ONE), K::PATH.to_string()),
     };
     let field_attributes = ["name", "position", "isDefault", "color", K::FLAG.attribute];
-    let general = error
-        .filter(|(a, _)| !field_attributes.contains(a))
-        .map(|(_, m)| m);
+    let general = general_message(error, &field_attributes);
     let position_help = if row.is_some() {
         "Rows are listed by position, smallest first."
     } else {
@@ -389,25 +359,21 @@ fn render_form<K: Kind>(
             @if let Some(m) = general { div.alert role="alert" { (m) } }
             form.stack method="post" action=(action) novalidate {
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
-                div.field {
-                    label for="name" { "Name" }
-                    input #name name="name" type="text" value=(v.name) required
-                        aria-invalid=[message_for(error, "name").map(|_| "true")]
-                        aria-describedby=[described_by("name", message_for(error, "name"))];
-                    (field_error("name", message_for(error, "name")))
-                }
+                (Input::new("name", "Name", &v.name).required().error(message_for(error, "name")))
                 @if K::COLORED {
-                    (text_field("color", "Colour", &v.color,
-                        "#RRGGBB: six hexadecimal digits, for example #1A67A3. Leave empty for no colour.",
-                        Some("#[0-9A-Fa-f]{6}"), message_for(error, "color")))
+                    (Input::new("color", "Colour", &v.color)
+                        .help("#RRGGBB: six hexadecimal digits, for example #1A67A3. Leave empty for no colour.")
+                        .pattern("#[0-9A-Fa-f]{6}")
+                        .error(message_for(error, "color")))
                 }
                 (check_field(K::FLAG.field, K::FLAG.label, v.flag, K::FLAG.help,
                     message_for(error, K::FLAG.attribute)))
                 (check_field("is_default", "Default", v.is_default,
                     &format!("There is exactly one default {one}; making this one the default takes the mark from the other.", one = K::ONE),
                     message_for(error, "isDefault")))
-                (text_field("position", "Position", &v.position, position_help, None,
-                    message_for(error, "position")))
+                (Input::new("position", "Position", &v.position)
+                    .help(position_help)
+                    .error(message_for(error, "position")))
                 button.primary type="submit" { @if row.is_some() { "Save" } @else { "Create" } }
             }
         }
@@ -432,23 +398,14 @@ fn refused<K: Kind>(
     v: &Values,
     e: ServiceError,
 ) -> Result<Response, WebError> {
-    match e {
-        ServiceError::Invalid(e) => Ok(render_form(
-            viewer,
-            row,
-            v,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some((e.attribute, e.message.as_str())),
-        )),
-        ServiceError::Conflict(m) => Ok(render_form(
-            viewer,
-            row,
-            v,
-            StatusCode::CONFLICT,
-            Some(("", m.as_str())),
-        )),
-        e => Err(e.into()),
-    }
+    let (status, attribute, message) = refusal(e)?;
+    Ok(render_form(
+        viewer,
+        row,
+        v,
+        status,
+        Some((attribute, &message)),
+    ))
 }
 
 pub async fn create<K: Kind>(

@@ -4,7 +4,7 @@
 //! rules (unique names, permissions fitting the kind, built-in roles, roles
 //! in use).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -14,12 +14,11 @@ use steward_services::roles::{RoleInput, RoleUsage};
 use steward_services::ServiceError;
 
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
+use crate::forms::{Form, Path, Query};
+use crate::layout::{self, described_by, field_error, message_for, Nav};
 use crate::pages::{admin_menu, path_id, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
-/// The id in a path; anything else is a page that does not exist.
 /// "view_work_packages" → "View work packages".
 fn permission_label(p: Permission) -> String {
     let words = p.name().replace('_', " ");
@@ -149,11 +148,6 @@ impl Values {
     }
 }
 
-/// A validation error's message when it is about `attribute`.
-fn error_for<'a>(error: Option<(&str, &'a str)>, attribute: &str) -> Option<&'a str> {
-    error.filter(|(a, _)| *a == attribute).map(|(_, m)| m)
-}
-
 /// One group of permission checkboxes. On the new-role form every group is
 /// shown (the script hides those that do not fit the chosen kind); on a
 /// role's page only those of its kind.
@@ -181,8 +175,8 @@ fn permission_group(group: &PermissionGroup, v: &Values, error_id: Option<&str>)
 
 /// The name field and the permission groups, shared by both forms.
 fn role_fields(v: &Values, error: Option<(&str, &str)>, builtin: bool, kinds: &[&str]) -> Markup {
-    let name_error = error_for(error, "name");
-    let perm_error = error_for(error, "permissions");
+    let name_error = message_for(error, "name");
+    let perm_error = message_for(error, "permissions");
     let perm_error_id = described_by("permissions", perm_error);
     let name_described = match (described_by("name", name_error), builtin) {
         (Some(e), true) => Some(format!("{e} name-help")),
@@ -214,7 +208,7 @@ fn render_new(
     status: StatusCode,
     error: Option<(&str, &str)>,
 ) -> Response {
-    let kind_error = error_for(error, "kind");
+    let kind_error = message_for(error, "kind");
     let main = html! {
         (admin_menu("/admin/roles"))
         p.crumbs { a href="/admin/roles" { "Roles and permissions" } }

@@ -10,14 +10,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::{html, Markup};
+use maud::{html, Markup, Render};
 use steward_api::AppState;
 use steward_services::gdpr::scan::{Hit, ScanReport, ScanTarget};
 use steward_services::ServiceError;
 
 use crate::error::WebError;
 use crate::forms::Form;
-use crate::layout::{described_by, field_error, Nav};
+use crate::layout::{Input, Nav};
 use crate::pages::admin_menu;
 use crate::session::{AdminViewer, Viewer};
 
@@ -68,14 +68,11 @@ fn input(id: &str, label: &str, kind: &str, value: &str, problem: Option<&Proble
     let err = problem
         .filter(|p| p.field == Some(id))
         .map(|p| p.message.as_str());
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            input id=(id) name=(id) type=(kind) value=(value) autocomplete="off"
-                aria-invalid=[err.map(|_| "true")] aria-describedby=[described_by(id, err)];
-            (field_error(id, err))
-        }
-    }
+    Input::new(id, label, value)
+        .kind(kind)
+        .autocomplete("off")
+        .error(err)
+        .render()
 }
 
 fn hits_table(caption: &str, hits: &[Hit]) -> Markup {

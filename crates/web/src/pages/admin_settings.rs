@@ -3,7 +3,7 @@
 //! long sessions last; and, read-only, the values the configuration file
 //! sets (for the session lifetimes, the defaults).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -14,8 +14,8 @@ use steward_services::session_limits::{
 use steward_services::{ServiceError, Services};
 
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
+use crate::forms::{Form, Query};
+use crate::layout::{self, described_by, field_error, message_for, Nav};
 use crate::pages::{admin_menu, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
@@ -91,7 +91,7 @@ fn number_field(
     value: &str,
     error: Option<(&str, &str)>,
 ) -> Markup {
-    let err = error.filter(|(a, _)| *a == attribute).map(|(_, m)| m);
+    let err = message_for(error, attribute);
     html! {
         div.field {
             label for=(id) { (label) }

@@ -4,11 +4,10 @@
 //! the API's user administration; the services do the work and keep the
 //! guards (the last administrator, the deletion settings).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::{html, Markup};
-use serde::Deserialize;
+use maud::{html, Markup, Render};
 use steward_api::AppState;
 use steward_domain::user::{User, UserStatus};
 use steward_services::accounts::{CreateUser, UpdateUser};
@@ -16,24 +15,17 @@ use steward_services::ServiceError;
 use steward_storage::users::{UserFilter, UserSort};
 
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
-use crate::pages::{admin_menu, page_number, pager, path_id, NoticeQuery};
+use crate::forms::{Form, Path, Query};
+use crate::layout::{self, general_message, message_for, Input, Nav};
+use crate::pages::{admin_menu, page_number, pager, path_id, refusal, NoticeQuery, PageQuery};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    page: Option<String>,
-    notice: Option<String>,
-}
-
-/// The id in a path; anything else is a page that does not exist.
 pub async fn list(
     State(state): State<AppState>,
     AdminViewer(viewer): AdminViewer,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
     let page = page_number(q.page.as_deref());
     let (users, total) = state
@@ -102,15 +94,10 @@ fn text_field(
     error: Option<(&str, &str)>,
     attribute: &str,
 ) -> Markup {
-    let err = error.filter(|(a, _)| *a == attribute).map(|(_, m)| m);
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            input id=(id) name=(id) type=(kind) value=(value)
-                aria-invalid=[err.map(|_| "true")] aria-describedby=[described_by(id, err)];
-            (field_error(id, err))
-        }
-    }
+    Input::new(id, label, value)
+        .kind(kind)
+        .error(message_for(error, attribute))
+        .render()
 }
 
 /// The service's names of the fields the forms show next to a field; any
@@ -125,10 +112,8 @@ const FIELD_ATTRIBUTES: &[&str] = &[
     "timeZone",
 ];
 
-fn general_error<'a>(error: Option<(&'a str, &'a str)>) -> Option<&'a str> {
-    error
-        .filter(|(a, _)| !FIELD_ATTRIBUTES.contains(a))
-        .map(|(_, m)| m)
+fn general_error<'a>(error: Option<(&str, &'a str)>) -> Option<&'a str> {
+    general_message(error, FIELD_ATTRIBUTES)
 }
 
 fn render_new(
@@ -199,20 +184,11 @@ pub async fn create(
             "/admin/users/{}?notice=user_created",
             u.id
         ))),
-        Err(ServiceError::Invalid(e)) => Ok(render_new(
-            &viewer,
-            &v,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some((e.attribute, e.message.as_str())),
-        )),
         // A taken login or email is a message on the form, not an error page.
-        Err(ServiceError::Conflict(m)) => Ok(render_new(
-            &viewer,
-            &v,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(("", m.as_str())),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let (status, attribute, message) = refusal(e)?;
+            Ok(render_new(&viewer, &v, status, Some((attribute, &message))))
+        }
     }
 }
 
@@ -345,24 +321,18 @@ pub async fn update(
         Ok(_) => Ok(layout::see_other(&format!(
             "/admin/users/{id}?notice=user_saved"
         ))),
-        Err(ServiceError::Invalid(e)) => Ok(render_user(
-            &viewer,
-            &user,
-            &v,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some((e.attribute, e.message.as_str())),
-            None,
-        )),
         // The last administrator, a taken email: the form again, with why.
-        Err(ServiceError::Conflict(m)) => Ok(render_user(
-            &viewer,
-            &user,
-            &v,
-            StatusCode::CONFLICT,
-            Some(("", m.as_str())),
-            None,
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let (status, attribute, message) = refusal(e)?;
+            Ok(render_user(
+                &viewer,
+                &user,
+                &v,
+                status,
+                Some((attribute, &message)),
+                None,
+            ))
+        }
     }
 }
 
@@ -419,6 +389,16 @@ pub async fn unlock(
     set_locked(&state, &viewer, &id, &form, false).await
 }
 
+/// A guard's refusal to erase (the last administrator, erasure switched
+/// off) as its message; any other error is an error page.
+fn guarded<T>(r: Result<T, ServiceError>) -> Result<Result<T, String>, WebError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(ServiceError::Conflict(m) | ServiceError::Forbidden(m)) => Ok(Err(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The confirmation page: what erasure would change, and a field for the
 /// login so that a person is never erased by a slip of the mouse. When a
 /// guard refuses (the last administrator, erasure switched off) the page
@@ -430,23 +410,18 @@ async fn render_erase(
     status: StatusCode,
     error: Option<&str>,
 ) -> Result<Response, WebError> {
-    let (preview, refusal) = match state.services.erasure_preview(user.id).await {
-        Ok(p) => (Some(p), None),
-        Err(ServiceError::Conflict(m) | ServiceError::Forbidden(m)) => (None, Some(m)),
-        Err(e) => return Err(e.into()),
+    let preview = guarded(state.services.erasure_preview(user.id).await)?;
+    let refusal = match &preview {
+        Err(m) => Some(m.clone()),
+        Ok(_) => guarded(
+            state
+                .services
+                .erasure_requester(&viewer.user, user.id)
+                .await,
+        )?
+        .err(),
     };
-    let refusal = match refusal {
-        Some(m) => Some(m),
-        None => match state
-            .services
-            .erasure_requester(&viewer.user, user.id)
-            .await
-        {
-            Ok(_) => None,
-            Err(ServiceError::Conflict(m) | ServiceError::Forbidden(m)) => Some(m),
-            Err(e) => return Err(e.into()),
-        },
-    };
+    let preview = preview.ok();
     let base = format!("/admin/users/{}", user.id);
     let main = html! {
         (admin_menu("/admin/users"))
@@ -523,23 +498,20 @@ pub async fn erase(
         )
         .await;
     }
-    let outcome = match state
-        .services
-        .erasure_requester(&viewer.user, user.id)
-        .await
-    {
-        Ok(requester) => state.services.erase_user(user.id, requester).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
+    let outcome = async {
+        let requester = state
+            .services
+            .erasure_requester(&viewer.user, user.id)
+            .await?;
+        state.services.erase_user(user.id, requester).await
+    }
+    .await;
+    match guarded(outcome)? {
         Ok(o) => Ok(layout::see_other(&format!(
             "/admin/erasures/{}",
             o.certificate_id
         ))),
-        Err(ServiceError::Conflict(m) | ServiceError::Forbidden(m)) => {
-            render_erase(&state, &viewer, &user, StatusCode::CONFLICT, Some(&m)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(m) => render_erase(&state, &viewer, &user, StatusCode::CONFLICT, Some(&m)).await,
     }
 }
 
@@ -549,7 +521,7 @@ pub async fn certificate(
     AdminViewer(viewer): AdminViewer,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = crate::pages::path_id(&id)?;
+    let id = path_id(&id)?;
     let doc = state.services.erasure_certificate(id).await?;
     let main = html! {
         (admin_menu("/admin/users"))

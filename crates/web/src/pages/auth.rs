@@ -2,7 +2,7 @@
 //! token is a double-submit cookie: a random value set with the form (only
 //! for `/login`) that the posted form must repeat.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::html;
@@ -13,7 +13,7 @@ use steward_services::auth::SignInError;
 use steward_services::secrets::{constant_time_eq, random_token};
 
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, Query};
 use crate::layout::{self, Chrome, Nav};
 use crate::session::{safe_next, session_cookie, Client, MaybeViewer, Viewer};
 

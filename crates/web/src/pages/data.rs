@@ -3,7 +3,7 @@
 //! instance allows it), with a confirmation that lists exactly what the
 //! erasure will do, taken from the same preview administrators get.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use maud::html;
@@ -14,7 +14,7 @@ use steward_storage::gdpr_exports::ExportStatus;
 
 use super::NoticeQuery;
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, Query};
 use crate::layout::{self, Nav};
 use crate::session::{session_cookie, Viewer};
 

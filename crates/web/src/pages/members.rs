@@ -2,7 +2,7 @@
 //! a member's roles and removing a membership. Who may do it is `Access`'s
 //! "manage members".
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -18,29 +18,30 @@ use steward_storage::roles::Role;
 
 use super::NoticeQuery;
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, Path, Query};
 use crate::layout::{self, Nav};
 use crate::session::Viewer;
 
 /// `error` is about the form adding a member; `roles_error` about the
 /// roles form of one membership (its id and the message).
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     viewer: &Viewer,
+    access: &Access,
     project: &Project,
     status: StatusCode,
     error: Option<&str>,
     roles_error: Option<(i64, &str)>,
     notice: Option<&str>,
 ) -> Result<Response, WebError> {
-    let access = viewer.access(state).await?;
     let filter = MembershipFilter {
         project_ids: Some(vec![project.id]),
         principal_id: None,
     };
     let (members, _) = state
         .services
-        .list_memberships(&access, &filter, 500, 0)
+        .list_memberships(access, &filter, 500, 0)
         .await?;
     let may_manage = access.allowed(project, Permission::ManageMembers);
     let (candidates, roles) = if may_manage {
@@ -50,7 +51,7 @@ async fn render(
         };
         let (people, _) = state
             .services
-            .list_principals(&access, &query, 1000, 0)
+            .list_principals(access, &query, 1000, 0)
             .await?;
         let people: Vec<_> = people
             .into_iter()
@@ -193,6 +194,7 @@ pub async fn list(
     render(
         &state,
         &viewer,
+        &access,
         &project,
         StatusCode::OK,
         None,
@@ -228,6 +230,7 @@ pub async fn add(
             render(
                 &state,
                 &viewer,
+                &access,
                 &project,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&v.message),
@@ -303,6 +306,7 @@ pub async fn set_roles(
             render(
                 &state,
                 &viewer,
+                &access,
                 &project,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,

@@ -19,12 +19,23 @@ pub mod work_packages;
 pub mod wp_custom_fields;
 pub mod wp_form;
 
+use axum::http::StatusCode;
 use maud::{html, Markup};
 use serde::Deserialize;
+use steward_services::ServiceError;
+
+use crate::error::WebError;
 
 /// `?notice=`: which confirmation a page shows after a redirect.
 #[derive(Deserialize)]
 pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// `?page=` and `?notice=`: a list's page and the confirmation it shows.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    pub page: Option<String>,
     pub notice: Option<String>,
 }
 
@@ -52,10 +63,20 @@ pub fn admin_menu(current: &str) -> Markup {
     }
 }
 
+/// A refusal a form shows again with its message: the status (422 for a
+/// field, 409 for a conflict), the service's attribute ("" for the whole
+/// form) and the message. Any other error is an error page.
+pub fn refusal(e: ServiceError) -> Result<(StatusCode, &'static str, String), WebError> {
+    match e {
+        ServiceError::Invalid(v) => Ok((StatusCode::UNPROCESSABLE_ENTITY, v.attribute, v.message)),
+        ServiceError::Conflict(m) => Ok((StatusCode::CONFLICT, "", m)),
+        e => Err(e.into()),
+    }
+}
+
 /// A numeric id from the path; anything else is a page that does not exist.
-pub fn path_id(raw: &str) -> Result<i64, crate::error::WebError> {
-    raw.parse::<i64>()
-        .map_err(|_| crate::error::WebError::NotFound)
+pub fn path_id(raw: &str) -> Result<i64, WebError> {
+    raw.parse::<i64>().map_err(|_| WebError::NotFound)
 }
 
 /// `?page=` as a page number from 1; anything else is the first page.

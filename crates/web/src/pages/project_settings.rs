@@ -2,19 +2,20 @@
 //! archiving (and, for administrators, unarchiving). `Access` decides, in
 //! `update_project`, exactly as for the API.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 use steward_api::AppState;
 use steward_domain::permission::{Permission, MODULES};
 use steward_domain::project::Project;
+use steward_services::authz::Access;
 use steward_services::projects::ProjectInput;
 use steward_services::ServiceError;
 
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
+use crate::forms::{Form, Path};
+use crate::layout::{self, message_for, Input, Nav};
 use crate::session::Viewer;
 
 struct Values {
@@ -24,15 +25,14 @@ struct Values {
     modules: Vec<String>,
 }
 
-async fn render(
-    state: &AppState,
+fn render(
     viewer: &Viewer,
+    access: &Access,
     project: &Project,
     v: &Values,
     status: StatusCode,
     error: Option<(&str, &str)>,
 ) -> Result<Response, WebError> {
-    let access = viewer.access(state).await?;
     if !access.allowed(project, Permission::EditProject) {
         return Err(WebError::Forbidden(
             "You are not allowed to change this project's settings.".into(),
@@ -40,7 +40,7 @@ async fn render(
     }
     let may_archive = project.active && access.allowed(project, Permission::ArchiveProject);
     let may_unarchive = !project.active && access.is_admin();
-    let name_err = error.filter(|(a, _)| *a == "name").map(|(_, m)| m);
+    let name_err = message_for(error, "name");
     let general = error.filter(|(a, _)| *a != "name").map(|(_, m)| m);
     let main = html! {
         p.crumbs { a href=(format!("/projects/{}", project.identifier)) { (project.name) } }
@@ -49,12 +49,7 @@ async fn render(
             @if let Some(m) = general { div.alert role="alert" { (m) } }
             form.stack method="post" action=(format!("/projects/{}/settings", project.identifier)) novalidate {
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
-                div.field {
-                    label for="name" { "Name" }
-                    input #name name="name" type="text" value=(v.name) required maxlength="255"
-                        aria-invalid=[name_err.map(|_| "true")] aria-describedby=[described_by("name", name_err)];
-                    (field_error("name", name_err))
-                }
+                (Input::new("name", "Name", &v.name).required().maxlength(255).error(name_err))
                 div.field {
                     label for="description" { "Description" }
                     textarea #description name="description" rows="5" { (v.description) }
@@ -113,7 +108,7 @@ pub async fn form(
         public: p.public,
         modules: p.modules.clone(),
     };
-    render(&state, &viewer, &p, &v, StatusCode::OK, None).await
+    render(&viewer, &access, &p, &v, StatusCode::OK, None)
 }
 
 pub async fn save(
@@ -143,17 +138,14 @@ pub async fn save(
             "/projects/{}?notice=project_saved",
             p.identifier
         ))),
-        Err(ServiceError::Invalid(e)) => {
-            render(
-                &state,
-                &viewer,
-                &p,
-                &v,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some((e.attribute, e.message.as_str())),
-            )
-            .await
-        }
+        Err(ServiceError::Invalid(e)) => render(
+            &viewer,
+            &access,
+            &p,
+            &v,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some((e.attribute, e.message.as_str())),
+        ),
         Err(e) => Err(e.into()),
     }
 }

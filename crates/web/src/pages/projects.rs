@@ -1,6 +1,6 @@
 //! Projects: the list, the form to create one, and a project's overview.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -14,8 +14,8 @@ use steward_storage::work_packages::{Cond, Query as WpQuery};
 
 use super::home::BY_NAME;
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
+use crate::forms::{Form, Path, Query};
+use crate::layout::{self, Input, Nav};
 use crate::session::Viewer;
 
 const PER_PAGE: i64 = 50;
@@ -145,20 +145,11 @@ fn new_form_page(viewer: &Viewer, status: StatusCode, f: &NewProject) -> Respons
             @for m in &other { div.alert role="alert" { (m) } }
             form.stack method="post" action="/projects" novalidate {
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
-                div.field {
-                    label for="name" { "Name" }
-                    input #name name="name" type="text" value=(f.name) required maxlength="255"
-                        aria-invalid=[name_err.map(|_| "true")] aria-describedby=[described_by("name", name_err)];
-                    (field_error("name", name_err))
-                }
-                div.field {
-                    label for="identifier" { "Identifier" }
-                    input #identifier name="identifier" type="text" value=(f.identifier) maxlength="100"
-                        aria-invalid=[ident_err.map(|_| "true")]
-                        aria-describedby=(described_by("identifier", ident_err).unwrap_or_else(|| "identifier-help".into()));
-                    p.help #identifier-help { "Used in URLs: lower-case letters, digits, - and _. Made from the name when left empty." }
-                    (field_error("identifier", ident_err))
-                }
+                (Input::new("name", "Name", &f.name).required().maxlength(255).error(name_err))
+                (Input::new("identifier", "Identifier", &f.identifier)
+                    .maxlength(100)
+                    .help("Used in URLs: lower-case letters, digits, - and _. Made from the name when left empty.")
+                    .error(ident_err))
                 div.field {
                     label for="description" { "Description" }
                     textarea #description name="description" rows="5" { (f.description) }

@@ -2,7 +2,7 @@
 //! project's), and a work package with its activity stream (comments and
 //! changes interleaved, oldest first, as in OpenProject) and a comment box.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -11,13 +11,14 @@ use steward_api::AppState;
 use steward_domain::custom_field::{Format, Kind as CustomKind, Value};
 use steward_domain::permission::Permission;
 use steward_domain::project::Project;
+use steward_services::authz::Access;
 use steward_services::custom_fields::ShownValue;
 use steward_services::ServiceError;
 use steward_storage::lookups::{Status, WpType};
 use steward_storage::work_packages::{Cond, IdColumn, Query as WpQuery, Sort, UserColumn};
 
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, Path, Query};
 use crate::layout::{self, described_by, field_error, Nav};
 use crate::session::Viewer;
 
@@ -74,7 +75,8 @@ pub async fn list(
     viewer: Viewer,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
-    render_list(&state, &viewer, q, None).await
+    let access = viewer.access(&state).await?;
+    render_list(&state, &viewer, &access, q, None).await
 }
 
 pub async fn list_in_project(
@@ -88,16 +90,16 @@ pub async fn list_in_project(
     if !access.allowed(&project, Permission::ViewWorkPackages) {
         return Err(WebError::NotFound);
     }
-    render_list(&state, &viewer, q, Some(project)).await
+    render_list(&state, &viewer, &access, q, Some(project)).await
 }
 
 async fn render_list(
     state: &AppState,
     viewer: &Viewer,
+    access: &Access,
     q: ListQuery,
     project: Option<Project>,
 ) -> Result<Response, WebError> {
-    let access = viewer.access(state).await?;
     let me = viewer.user.id;
     let statuses = state.services.list_reference::<Status>().await?;
     let types = state.services.list_reference::<WpType>().await?;
@@ -182,7 +184,7 @@ async fn render_list(
     };
     let (rows, total) = state
         .services
-        .list_work_packages(&access, query, PER_PAGE, (page - 1) * PER_PAGE)
+        .list_work_packages(access, query, PER_PAGE, (page - 1) * PER_PAGE)
         .await?;
 
     let base = match &project {

@@ -6,16 +6,17 @@
 //! typed kept. An edit carries the lock version it started from, so a
 //! change made meanwhile by someone else is not overwritten silently.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::{html, Markup};
+use maud::{html, Markup, Render};
 use steward_api::AppState;
 use steward_domain::custom_field::{CustomField, Kind as CustomKind};
 use steward_domain::date::{parse_duration_hours, Date};
 use steward_domain::project::Project;
 use steward_domain::user::{PrincipalKind, User};
 use steward_domain::ValidationError;
+use steward_services::authz::Access;
 use steward_services::custom_fields::CustomValueSet;
 use steward_services::memberships::MembershipFilter;
 use steward_services::work_packages::WorkPackageInput;
@@ -24,8 +25,8 @@ use steward_storage::lookups::{Priority, Status, WpType};
 use steward_storage::work_packages::WorkPackageRow;
 
 use crate::error::WebError;
-use crate::forms::Form;
-use crate::layout::{self, described_by, field_error, Nav};
+use crate::forms::{Form, Path};
+use crate::layout::{self, described_by, field_error, Input, Nav};
 use crate::session::Viewer;
 
 use super::wp_custom_fields;
@@ -235,16 +236,6 @@ const ATTRIBUTES: &[&str] = &[
     "parent",
 ];
 
-/// `aria-describedby` for an input with a help text and maybe a message.
-fn described(id: &str, help: bool, error: Option<&str>) -> Option<String> {
-    let ids: Vec<String> = help
-        .then(|| format!("{id}-help"))
-        .into_iter()
-        .chain(described_by(id, error))
-        .collect();
-    (!ids.is_empty()).then(|| ids.join(" "))
-}
-
 /// A one-line input with its label, help and message.
 fn text_input(
     id: &str,
@@ -252,29 +243,26 @@ fn text_input(
     label: &str,
     value: &str,
     mode: Option<&str>,
-    help: Option<&str>,
+    help: &str,
     error: Option<&str>,
 ) -> Markup {
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            input id=(id) name=(name) type="text" value=(value) inputmode=[mode]
-                aria-invalid=[error.map(|_| "true")] aria-describedby=[described(id, help.is_some(), error)];
-            @if let Some(h) = help { p.help id=(format!("{id}-help")) { (h) } }
-            (field_error(id, error))
-        }
-    }
+    Input::new(id, label, value)
+        .name(name)
+        .inputmode(mode)
+        .help(help)
+        .error(error)
+        .render()
 }
 
 async fn render(
     state: &AppState,
     viewer: &Viewer,
+    access: &Access,
     target: Target<'_>,
     v: &Values,
     status: StatusCode,
     error: Option<(&str, &str)>,
 ) -> Result<Response, WebError> {
-    let access = viewer.access(state).await?;
     let project = match &target {
         Target::New(p) => *p,
         Target::Edit { project, .. } => *project,
@@ -285,7 +273,7 @@ async fn render(
     let fields = custom_fields(state).await?;
     let versions = match state
         .services
-        .project_versions(&access, &project.identifier)
+        .project_versions(access, &project.identifier)
         .await
     {
         Ok((_, versions)) => versions,
@@ -299,7 +287,7 @@ async fn render(
     };
     let (members, _) = state
         .services
-        .list_memberships(&access, &filter, 500, 0)
+        .list_memberships(access, &filter, 500, 0)
         .await?;
     let people: Vec<&User> = members.iter().map(|m| &m.principal).collect();
     let err = |a: &str| error.filter(|(at, _)| *at == a).map(|(_, m)| m);
@@ -404,15 +392,15 @@ async fn render(
                         aria-invalid=[err("dueDate").map(|_| "true")] aria-describedby=[described_by("wp-due", err("dueDate"))];
                     (field_error("wp-due", err("dueDate")))
                 }
-                (text_input("wp-estimated", "estimated_time", "Estimated time", typed(&v.estimated_time), Some("decimal"), Some("Hours, such as 2.5."), err("estimatedTime")))
-                (text_input("wp-remaining", "remaining_time", "Remaining time", typed(&v.remaining_time), Some("decimal"), Some("Hours, such as 2.5."), err("remainingTime")))
+                (text_input("wp-estimated", "estimated_time", "Estimated time", typed(&v.estimated_time), Some("decimal"), "Hours, such as 2.5.", err("estimatedTime")))
+                (text_input("wp-remaining", "remaining_time", "Remaining time", typed(&v.remaining_time), Some("decimal"), "Hours, such as 2.5.", err("remainingTime")))
                 div.field {
                     label for="wp-done" { "% done" }
                     input #wp-done name="done_ratio" type="number" min="0" max="100" step="1" value=(typed(&v.done_ratio))
                         aria-invalid=[done_error.map(|_| "true")] aria-describedby=[described_by("wp-done", done_error)];
                     (field_error("wp-done", done_error))
                 }
-                (text_input("wp-parent", "parent", "Parent", typed(&v.parent), Some("numeric"), Some("The number of the parent work package, such as 12."), err("parent")))
+                (text_input("wp-parent", "parent", "Parent", typed(&v.parent), Some("numeric"), "The number of the parent work package, such as 12.", err("parent")))
                 (wp_custom_fields::inputs(&fields, &v.custom, &user_options, err))
             }
             div.actions {
@@ -454,6 +442,7 @@ pub async fn new_form(
     render(
         &state,
         &viewer,
+        &access,
         Target::New(&project),
         &v,
         StatusCode::OK,
@@ -502,6 +491,7 @@ pub async fn create(
             render(
                 &state,
                 &viewer,
+                &access,
                 Target::New(&project),
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -529,6 +519,7 @@ pub async fn edit_form(
     render(
         &state,
         &viewer,
+        &access,
         Target::Edit {
             id,
             project: &project,
@@ -574,6 +565,7 @@ pub async fn update(
             render(
                 &state,
                 &viewer,
+                &access,
                 target,
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -585,6 +577,7 @@ pub async fn update(
             render(
                 &state,
                 &viewer,
+                &access,
                 target,
                 &v,
                 StatusCode::CONFLICT,
