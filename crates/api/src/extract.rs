@@ -21,11 +21,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
             let essence = ct.split(';').next().unwrap_or("").trim();
-            let json_like = essence.is_empty()
-                || essence == "application/json"
-                || essence == "application/hal+json"
-                || essence.ends_with("+json");
-            if !json_like {
+            if !is_json_like(essence) {
                 return Err(ApiError::UnsupportedMediaType(format!(
                     "Content-Type {essence:?} is not supported; send application/json."
                 )));
@@ -34,13 +30,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let limit = state.http.max_body_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| {
-                ApiError::PayloadTooLarge(format!(
-                    "The request body is larger than the limit of {limit} bytes."
-                ))
-            })?;
+            .map_err(|_| body_too_large(limit))?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// Whether a Content-Type essence (lower case, no parameters) is one the
+/// API reads as JSON; an empty one counts.
+pub(crate) fn is_json_like(essence: &str) -> bool {
+    essence.is_empty()
+        || essence == "application/json"
+        || essence == "application/hal+json"
+        || essence.ends_with("+json")
+}
+
+/// The answer to a request body over `server.max_body_bytes`.
+pub(crate) fn body_too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "The request body is larger than the limit of {limit} bytes."
+    ))
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -18,6 +18,7 @@ use steward_domain::Timestamp;
 use steward_services::request_log::{BodyKind, Entry};
 
 use crate::error::ApiError;
+use crate::extract::{body_too_large, is_json_like};
 use crate::AppState;
 
 /// What is known of a request when it arrives, while the log is on.
@@ -83,11 +84,7 @@ fn body_kind(headers: &HeaderMap) -> Option<BodyKind> {
     };
     let ct = ct.to_str().ok()?.to_ascii_lowercase();
     let essence = ct.split(';').next().unwrap_or("").trim();
-    if essence.is_empty()
-        || essence == "application/json"
-        || essence == "application/hal+json"
-        || essence.ends_with("+json")
-    {
+    if is_json_like(essence) {
         Some(BodyKind::Json)
     } else if essence == "application/x-www-form-urlencoded" {
         Some(BodyKind::Form)
@@ -104,14 +101,6 @@ fn is_about_people(path: &str) -> bool {
         || path.starts_with("/admin/gdpr/")
         || (path.starts_with("/admin/users/") && path.ends_with("/erase"))
         || path == "/my/delete"
-}
-
-fn too_large(limit: usize) -> ApiError {
-    // The same answer the JSON extractor gives, so that a client cannot
-    // tell whether the log is on.
-    ApiError::PayloadTooLarge(format!(
-        "The request body is larger than the limit of {limit} bytes."
-    ))
 }
 
 /// Reads the body of a request that has one worth logging and gives the
@@ -134,14 +123,18 @@ pub async fn take_body(
     let Some(kind) = body_kind(req.headers()) else {
         return Ok((req, None));
     };
+    // The same answer the JSON extractor gives, so that a client cannot
+    // tell whether the log is on.
     let limit = state.http.max_body_bytes;
     if req.body().size_hint().lower() > limit as u64 {
-        return Err(too_large(limit));
+        return Err(body_too_large(limit));
     }
     let (parts, body) = req.into_parts();
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large(limit)),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(body_too_large(limit))
+        }
         Err(_) => {
             return Err(ApiError::InvalidRequestBody(
                 "The request body could not be read completely.".into(),

@@ -751,7 +751,8 @@ fn typed(var: &str, raw: &str, like: &toml::Value) -> Result<toml::Value, Config
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    /// Environment variables as `load_from` takes them.
+    pub(super) fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -16,7 +16,8 @@ use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, QueryParams};
 use crate::filters::{parse_filters, parse_sort, unknown_filter, Filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::routes::work_packages::OptLink;
+use crate::routes::shared::kept_query;
+use crate::routes::work_packages::{day_start, OptLink};
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -132,14 +133,6 @@ fn user_cond(f: &Filter, me: UserId) -> Result<UserCond, ApiError> {
 }
 
 /// The start of a UTC day.
-fn day_start(d: Date) -> Timestamp {
-    Timestamp(
-        d.0.to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp().as_microsecond())
-            .unwrap_or(0),
-    )
-}
-
 const DAY_SECONDS: i64 = 86_400;
 
 /// A bound of `<>d`: a date (the whole day counts) or a timestamp.
@@ -276,17 +269,10 @@ pub async fn list(
         .audit_events(&filter, oldest_first, page.limit(), page.skip())
         .await?;
     let names = state.services.audit_names(&events).await?;
-    let mut extra = Vec::new();
-    for key in ["filters", "sortBy"] {
-        if let Some(v) = q.get(key) {
-            extra.push((key, v));
-        }
-    }
-    let extra = serde_urlencoded::to_string(&extra).unwrap_or_default();
     Ok(ok(Collection::new(
         "Collection",
         "/api/v3/audit_events",
-        &extra,
+        &kept_query(&q),
         page,
         total,
         events.iter().map(|e| represent(e, &names)).collect(),

@@ -20,6 +20,7 @@ use crate::auth::{Admin, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
+use crate::routes::users::user_id_or_me;
 use crate::AppState;
 
 const ERASURES: &str = "/api/v3/gdpr/erasures";
@@ -61,14 +62,6 @@ fn represent_outcome(o: ErasureOutcome) -> CertificateRepr {
         already_erased: o.already_erased,
         certificate: o.certificate,
         links: certificate_links(o.certificate_id),
-    }
-}
-
-fn user_id_or_me(caller: &SignedIn, id: &str) -> Result<UserId, ApiError> {
-    if id == "me" {
-        Ok(caller.user.id)
-    } else {
-        parse_id(id)
     }
 }
 
@@ -114,6 +107,21 @@ pub struct HrefOnly {
     href: Option<String>,
 }
 
+/// `"user"` as given: a user id or login; `None` when absent, null or blank.
+fn user_reference(user: Option<&serde_json::Value>) -> Result<Option<String>, ApiError> {
+    match user {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+            Ok(Some(s.trim().to_string()))
+        }
+        Some(other) => Err(ApiError::PropertyConstraintViolation {
+            attribute: "user",
+            message: format!("user must be a user id or login, not {other}."),
+        }),
+    }
+}
+
 fn user_from_body(body: &ErasureBody) -> Result<String, ApiError> {
     let from_link = body
         .links
@@ -129,18 +137,7 @@ fn user_from_body(body: &ErasureBody) -> Result<String, ApiError> {
                 })
         })
         .transpose()?;
-    let direct = match &body.user {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(other) => {
-            return Err(ApiError::PropertyConstraintViolation {
-                attribute: "user",
-                message: format!("user must be a user id or login, not {other}."),
-            })
-        }
-    };
-    direct
+    user_reference(body.user.as_ref())?
         .or(from_link)
         .ok_or(ApiError::PropertyConstraintViolation {
             attribute: "user",
@@ -358,8 +355,9 @@ pub async fn scan(
     _admin: Admin,
     JsonBody(body): JsonBody<ScanBody>,
 ) -> Result<Hal<ScanRepr>, ApiError> {
-    let target = match &body.user {
-        None | Some(serde_json::Value::Null) => ScanTarget {
+    let target = match user_reference(body.user.as_ref())? {
+        Some(reference) => state.services.scan_target_of(&reference).await?,
+        None => ScanTarget {
             id: body.id,
             login: non_empty(body.login),
             email: non_empty(body.email),
@@ -367,19 +365,6 @@ pub async fn scan(
             lastname: non_empty(body.last_name),
             secret_hashes: Vec::new(),
         },
-        Some(v) => {
-            let reference = match v {
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::String(s) => s.trim().to_string(),
-                other => {
-                    return Err(ApiError::PropertyConstraintViolation {
-                        attribute: "user",
-                        message: format!("user must be a user id or login, not {other}."),
-                    })
-                }
-            };
-            state.services.scan_target_of(&reference).await?
-        }
     };
     let report = state.services.residue_scan(&target).await?;
     Ok(ok(represent_scan(report)))

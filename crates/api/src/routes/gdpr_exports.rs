@@ -25,6 +25,7 @@ use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath};
 use crate::hal::{ok, Hal, Link};
+use crate::routes::users::user_id_or_me;
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -106,21 +107,12 @@ pub struct ListLinks {
     self_: Link,
 }
 
-/// `me` or a numeric id.
-fn user_id(raw: &str, caller: &SignedIn) -> Result<i64, ApiError> {
-    if raw == "me" {
-        Ok(caller.user.id)
-    } else {
-        parse_id(raw)
-    }
-}
-
 pub async fn create(
     State(state): State<AppState>,
     caller: SignedIn,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<ExportRepr>, ApiError> {
-    let subject = user_id(&id, &caller)?;
+    let subject = user_id_or_me(&caller, &id)?;
     let export = state.services.request_export(&caller.user, subject).await?;
     Ok(Hal(StatusCode::ACCEPTED, represent(&export)))
 }
@@ -130,7 +122,7 @@ pub async fn list(
     caller: SignedIn,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<ExportList>, ApiError> {
-    let subject = user_id(&id, &caller)?;
+    let subject = user_id_or_me(&caller, &id)?;
     let exports = state.services.exports_of(&caller.user, subject).await?;
     let elements: Vec<ExportRepr> = exports.iter().map(represent).collect();
     Ok(ok(ExportList {

@@ -228,6 +228,15 @@ pub async fn list(
     )))
 }
 
+/// A user id from the path: `me` (the caller) or a numeric id.
+pub fn user_id_or_me(caller: &SignedIn, raw: &str) -> Result<i64, ApiError> {
+    if raw == "me" {
+        Ok(caller.user.id)
+    } else {
+        parse_id(raw)
+    }
+}
+
 /// A user's own record, or anyone's for administrators. To anyone else a
 /// user does not exist.
 pub async fn show(
@@ -235,11 +244,7 @@ pub async fn show(
     caller: SignedIn,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Hal<UserRepr>, ApiError> {
-    let id = if id == "me" {
-        caller.user.id
-    } else {
-        parse_id(&id)?
-    };
+    let id = user_id_or_me(&caller, &id)?;
     if id == caller.user.id {
         return Ok(ok(full(&state, &caller.user, caller.user.admin).await?));
     }
@@ -321,11 +326,7 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody<UserBody>,
 ) -> Result<Hal<UserRepr>, ApiError> {
-    let id = if id == "me" {
-        caller.user.id
-    } else {
-        parse_id(&id)?
-    };
+    let id = user_id_or_me(&caller, &id)?;
     if !caller.user.admin {
         if id != caller.user.id {
             return Err(ApiError::not_found());

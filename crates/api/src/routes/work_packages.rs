@@ -392,7 +392,8 @@ fn ids(f: &Filter) -> Result<Vec<i64>, ApiError> {
     ids_or_me(f, None)
 }
 
-fn day_start(d: Date) -> Timestamp {
+/// Midnight UTC at the start of the day.
+pub(crate) fn day_start(d: Date) -> Timestamp {
     let ts =
         d.0.to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp().as_microsecond())

@@ -87,11 +87,7 @@ pub async fn run(config: &Config, cmd: AuditCommand) -> anyhow::Result<()> {
         format,
     } = cmd;
     // Check the arguments before touching the database.
-    let json = match format.as_str() {
-        "text" => false,
-        "json" => true,
-        other => return Err(anyhow!("--format takes text or json, not {other:?}")),
-    };
+    let json = super::json_format(&format)?;
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(anyhow!("--limit must be between 1 and {MAX_LIMIT}"));
     }

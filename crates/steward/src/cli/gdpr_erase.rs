@@ -10,12 +10,7 @@ use steward_services::gdpr::redaction::{parse_status, Resolution};
 use steward_services::gdpr::scan::{ScanReport, ScanTarget};
 use steward_services::Services;
 
-fn check_format(format: &str) -> anyhow::Result<()> {
-    match format {
-        "text" | "json" => Ok(()),
-        other => Err(anyhow!("--format {other:?} must be text or json")),
-    }
-}
+use super::json_format;
 
 fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
     serde_json::to_string_pretty(v).map_err(|e| anyhow!("rendering JSON: {e}"))
@@ -24,7 +19,7 @@ fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
 /// Without `yes`: prints what would change and refuses. With it: erases
 /// and prints the certificate.
 pub async fn erase(services: &Services, user: &str, yes: bool, format: &str) -> anyhow::Result<()> {
-    check_format(format)?;
+    let json_out = json_format(format)?;
     let id = match services.user_by_ref(user).await {
         Ok(u) => u.id,
         // An id erased before: erase_user recognises it from its
@@ -60,7 +55,7 @@ pub async fn erase(services: &Services, user: &str, yes: bool, format: &str) -> 
         .erase_user(id, Requester::Operator)
         .await
         .map_err(|e| anyhow!("erasing user {user:?}: {e}"))?;
-    if format == "json" {
+    if json_out {
         println!("{}", json(&outcome.certificate)?);
     } else {
         if outcome.already_erased {
@@ -96,7 +91,7 @@ pub struct ScanArgs {
 
 pub async fn scan(services: &Services, args: ScanArgs) -> anyhow::Result<()> {
     let format = args.format.as_str();
-    check_format(format)?;
+    let json_out = json_format(format)?;
     let target = match &args.user {
         Some(user) => services
             .scan_target_of(user)
@@ -115,7 +110,7 @@ pub async fn scan(services: &Services, args: ScanArgs) -> anyhow::Result<()> {
         .residue_scan(&target)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    if format == "json" {
+    if json_out {
         println!("{}", json(&report)?);
     } else {
         print_scan(&report);
@@ -168,12 +163,12 @@ pub async fn certificates(services: &Services) -> anyhow::Result<()> {
 }
 
 pub async fn certificate(services: &Services, id: i64, format: &str) -> anyhow::Result<()> {
-    check_format(format)?;
+    let json_out = json_format(format)?;
     let doc = services
         .erasure_certificate(id)
         .await
         .map_err(|e| anyhow!("certificate {id}: {e}"))?;
-    if format == "json" {
+    if json_out {
         println!("{}", json(&doc)?);
     } else {
         print!("{}", doc.to_text());

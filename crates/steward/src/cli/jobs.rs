@@ -131,11 +131,12 @@ fn describe(j: &Job) -> String {
     )
 }
 
-async fn job_by_id(services: &Services, id: i64) -> anyhow::Result<Job> {
-    services.job(id).await.map_err(|e| match e {
+/// A service error about the job `id`, with its absence said plainly.
+fn job_error(id: i64) -> impl FnOnce(ServiceError) -> anyhow::Error {
+    move |e| match e {
         ServiceError::NotFound(_) => anyhow!("there is no job with id {id}"),
         other => service_error(other),
-    })
+    }
 }
 
 async fn run_with(services: &Services, cmd: JobsCommand) -> anyhow::Result<()> {
@@ -188,14 +189,12 @@ async fn run_with(services: &Services, cmd: JobsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         JobsCommand::Show { id } => {
-            println!("{}", describe(&job_by_id(services, id).await?));
+            let job = services.job(id).await.map_err(job_error(id))?;
+            println!("{}", describe(&job));
             Ok(())
         }
         JobsCommand::Retry { id } => {
-            let job = services.retry_job(id).await.map_err(|e| match e {
-                ServiceError::NotFound(_) => anyhow!("there is no job with id {id}"),
-                other => service_error(other),
-            })?;
+            let job = services.retry_job(id).await.map_err(job_error(id))?;
             println!(
                 "Job {} ({}) is queued again with {} attempts; a worker runs it at its next poll.",
                 job.id, job.kind, job.max_attempts

@@ -72,6 +72,15 @@ pub enum Command {
     Jobs(jobs::JobsCommand),
 }
 
+/// `--format text|json`: whether the output is JSON.
+fn json_format(format: &str) -> anyhow::Result<bool> {
+    match format {
+        "text" => Ok(false),
+        "json" => Ok(true),
+        other => Err(anyhow!("--format takes text or json, not {other:?}")),
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// Password for the first administrator, if one is created. Without it a

@@ -4,12 +4,11 @@
 //! administrators list and filter it through the API and the CLI, others
 //! are refused.
 
-use std::process::Command;
-
 use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::harness::{Backend, Req, Resp, TestApp, ADMIN_PASSWORD};
+use crate::work_packages_api::enc;
 
 const PASSWORD: &str = "user password 1";
 
@@ -55,7 +54,7 @@ async fn entries_of(app: &TestApp, res: &Resp) -> Vec<Value> {
             Method::GET,
             &format!(
                 "/api/v3/audit_events?pageSize=100&filters={}",
-                urlencode(&filters)
+                enc(&filters)
             ),
         )
         .send()
@@ -65,18 +64,6 @@ async fn entries_of(app: &TestApp, res: &Resp) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn user_href(id: i64) -> Value {
@@ -252,13 +239,14 @@ async fn security_events_are_audited(backend: Backend) {
     expect(&e, &res, "password.changed", admin, Some(dave));
 
     // Permissions: memberships, groups, the administrator flag, locks.
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Audited", "identifier": "audited"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let project = res.json()["id"].as_i64().unwrap();
+    let project = app
+        .created(
+            "/api/v3/projects",
+            json!({"name": "Audited", "identifier": "audited"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     let roles = app.admin(Method::GET, "/api/v3/roles").send().await.json();
     let role = |name: &str| {
         roles["_embedded"]["elements"]
@@ -463,7 +451,7 @@ both_backends!(access_to_personal_data_is_audited);
 fn filtered(filters: Value) -> String {
     format!(
         "/api/v3/audit_events?pageSize=100&filters={}",
-        urlencode(&filters.to_string())
+        enc(&filters.to_string())
     )
 }
 
@@ -609,7 +597,7 @@ async fn audit_api_filters_and_access(backend: Backend) {
             Method::GET,
             &format!(
                 "/api/v3/audit_events?sortBy={}",
-                urlencode(r#"[["createdAt","asc"]]"#)
+                enc(r#"[["createdAt","asc"]]"#)
             ),
         )
         .send()
@@ -654,7 +642,7 @@ async fn audit_api_filters_and_access(backend: Backend) {
         Method::GET,
         &format!(
             "/api/v3/audit_events?sortBy={}",
-            urlencode(r#"[["event","asc"]]"#)
+            enc(r#"[["event","asc"]]"#)
         ),
     )
     .send()
@@ -665,17 +653,8 @@ both_backends!(audit_api_filters_and_access);
 
 /// `steward audit list` against the test server's database.
 fn cli(app: &TestApp, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_steward"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("STEWARD_") {
-            cmd.env_remove(&k);
-        }
-    }
-    cmd.env("STEWARD_DATA_DIR", &app.db.dir)
-        .env("STEWARD_DATABASE_URL", &app.db.url)
-        .env("STEWARD_LOG_LEVEL", "warn")
-        .args(["audit", "list"])
-        .args(args);
+    let mut cmd = app.db.steward_command(&app.db.dir);
+    cmd.args(["audit", "list"]).args(args);
     let out = cmd.output().expect("run steward");
     (
         out.status.code(),

@@ -424,16 +424,13 @@ async fn guards_and_settings(backend: Backend) {
         .await
         .assert_error(422, "PropertyConstraintViolation");
     // The other data-controller endpoints refuse malformed input too.
-    app.admin(Method::POST, "/api/v3/gdpr/scans")
-        .json(&json!({}))
-        .send()
-        .await
-        .assert_error(422, "PropertyConstraintViolation");
-    app.admin(Method::POST, "/api/v3/gdpr/scans")
-        .json(&json!({"user": true}))
-        .send()
-        .await
-        .assert_error(422, "PropertyConstraintViolation");
+    for body in [json!({}), json!({"user": " "}), json!({"user": true})] {
+        app.admin(Method::POST, "/api/v3/gdpr/scans")
+            .json(&body)
+            .send()
+            .await
+            .assert_error(422, "PropertyConstraintViolation");
+    }
     app.admin(Method::POST, "/api/v3/gdpr/scans")
         .json(&json!({"nickname": "x"}))
         .send()
@@ -450,17 +447,38 @@ async fn guards_and_settings(backend: Backend) {
     for path in [
         "/api/v3/gdpr/erasures/abc",
         "/api/v3/gdpr/erasures/999",
+        "/api/v3/gdpr/erasures/abc/text",
+        "/api/v3/gdpr/erasures/999/text",
         "/api/v3/gdpr/redactions/7",
+        "/api/v3/gdpr/redactions/abc",
     ] {
         app.admin(Method::GET, path)
             .send()
             .await
             .assert_error(404, "NotFound");
     }
-    app.admin(Method::POST, "/api/v3/gdpr/redactions/7/redact")
+    for path in [
+        "/api/v3/gdpr/redactions/7/redact",
+        "/api/v3/gdpr/redactions/abc/dismiss",
+    ] {
+        app.admin(Method::POST, path)
+            .send()
+            .await
+            .assert_error(404, "NotFound");
+    }
+    for id in ["abc", "0", "999999"] {
+        app.admin(Method::GET, &format!("/api/v3/users/{id}/erasure_preview"))
+            .send()
+            .await
+            .assert_error(404, "NotFound");
+    }
+    let msg = app
+        .admin(Method::PATCH, "/api/v3/settings")
+        .json(&json!({"usersDeletableBySelf": "yes"}))
         .send()
         .await
-        .assert_error(404, "NotFound");
+        .assert_error(400, "InvalidRequestBody");
+    assert!(msg.contains("usersDeletableBySelf"), "{msg}");
 
     // Others may not (to them the account does not exist); self-deletion
     // is off by default.

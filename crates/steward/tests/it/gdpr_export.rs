@@ -18,8 +18,6 @@ use steward_storage::{Conn, FromRow, Param, Row};
 use crate::harness::{Backend, Req, Resp, TestApp};
 use crate::heavy_user::{build_heavy_user, HeavyUser, Scale};
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
-
 // ---------------------------------------------------------------- helpers
 
 /// Polls an export as `token`'s owner until it is ready; panics if it
@@ -840,17 +838,8 @@ struct CliOut {
 }
 
 async fn steward_cli(app: &TestApp, dir: &Path, args: &[&str]) -> CliOut {
-    let mut cmd = std::process::Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("STEWARD_") {
-            cmd.env_remove(&k);
-        }
-    }
-    cmd.env("STEWARD_DATA_DIR", &app.config.data_dir)
-        .env("STEWARD_DATABASE_URL", &app.db.url)
-        .env("STEWARD_LOG_LEVEL", "warn")
-        .current_dir(dir)
-        .args(args);
+    let mut cmd = app.db.steward_command(&app.config.data_dir);
+    cmd.current_dir(dir).args(args);
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("run steward"))
         .await
         .unwrap();

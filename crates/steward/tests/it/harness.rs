@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -148,6 +148,30 @@ pub fn test_config(db: &TestDb) -> Config {
     c
 }
 
+/// The `steward` binary with a clean environment (none of the test run's
+/// STEWARD_* variables leaks in), its data in `data_dir`, warnings only.
+pub fn steward_command(data_dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("STEWARD_") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.env("STEWARD_DATA_DIR", data_dir)
+        .env("STEWARD_LOG_LEVEL", "warn")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+impl TestDb {
+    /// [`steward_command`] on this database.
+    pub fn steward_command(&self, data_dir: &Path) -> std::process::Command {
+        let mut cmd = steward_command(data_dir);
+        cmd.env("STEWARD_DATABASE_URL", &self.url);
+        cmd
+    }
+}
+
 /// A running Steward with an administrator and an API token for them.
 pub struct TestApp {
     pub server: RunningServer,
@@ -201,6 +225,14 @@ impl TestApp {
     /// A request without credentials.
     pub fn anon(&self, method: Method, path: &str) -> Req {
         Req::new(&self.base, method, path)
+    }
+
+    /// POSTs `body` to `path` as the administrator, expects 201 Created and
+    /// returns what was created.
+    pub async fn created(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let res = self.admin(Method::POST, path).json(&body).send().await;
+        assert_eq!(res.status, 201, "POST {path}: {}", res.text());
+        res.json()
     }
 
     /// Creates an active user through the API and returns (id, API token).

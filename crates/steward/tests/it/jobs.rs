@@ -23,8 +23,7 @@ use steward_storage::sessions::{self, NewSession};
 use steward_storage::{audit_events, login_attempts, params, Db, DbOptions};
 
 use crate::harness::{Backend, TestApp, TestDb};
-
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use crate::work_packages_api::enc;
 
 /// Polls `check` until it gives a value or `limit` passes.
 async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
@@ -81,37 +80,14 @@ async fn separate_services(url: &str, settings: JobSettings) -> Services {
 
 /// The `steward` binary against the test database, with a clean environment.
 fn steward(db: &TestDb, extra: &[(&str, &str)], args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("STEWARD_") {
-            cmd.env_remove(&k);
-        }
-    }
-    cmd.env("STEWARD_DATA_DIR", db.dir.join("data"))
-        .env("STEWARD_DATABASE_URL", &db.url)
-        .env("STEWARD_LOG_LEVEL", "warn")
-        .envs(extra.iter().copied())
-        .args(args)
-        .stdin(Stdio::null());
+    let mut cmd = db.steward_command(&db.dir.join("data"));
+    cmd.envs(extra.iter().copied()).args(args);
     cmd
 }
 
 fn run(db: &TestDb, extra: &[(&str, &str)], args: &[&str]) -> Output {
     tokio::task::block_in_place(|| steward(db, extra, args).output())
         .expect("run the steward binary")
-}
-
-/// Percent-encodes a query value.
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn stdout(o: &Output) -> String {
@@ -280,7 +256,7 @@ async fn failing_jobs_back_off_then_fail_visibly_and_can_be_retried(backend: Bac
 
     // Visible in the API, to administrators only.
     let filters = r#"[{"status":{"operator":"=","values":["failed"]}}]"#;
-    let path = format!("/api/v3/jobs?filters={}", encode(filters));
+    let path = format!("/api/v3/jobs?filters={}", enc(filters));
     let res = app.admin(Method::GET, &path).send().await;
     assert_eq!(res.status, 200, "{}", res.text());
     let body = res.json();
@@ -317,14 +293,14 @@ async fn failing_jobs_back_off_then_fail_visibly_and_can_be_retried(backend: Bac
         .await;
     res.assert_error(403, "MissingPermission");
     // Bad filters are refused with a message naming them.
-    let bad = encode(r#"[{"status":{"operator":"=","values":["broken"]}}]"#);
+    let bad = enc(r#"[{"status":{"operator":"=","values":["broken"]}}]"#);
     let res = app
         .admin(Method::GET, &format!("/api/v3/jobs?filters={bad}"))
         .send()
         .await;
     let msg = res.assert_error(400, "InvalidQuery");
     assert!(msg.contains("\"broken\""), "{msg}");
-    let bad = encode(r#"[{"color":{"operator":"=","values":[]}}]"#);
+    let bad = enc(r#"[{"color":{"operator":"=","values":[]}}]"#);
     let res = app
         .admin(Method::GET, &format!("/api/v3/jobs?filters={bad}"))
         .send()
@@ -334,8 +310,26 @@ async fn failing_jobs_back_off_then_fail_visibly_and_can_be_retried(backend: Bac
         msg.contains("color") && msg.contains("status, kind"),
         "{msg}"
     );
+    let bad = enc(r#"[{"kind":{"operator":"~","values":["x"]}}]"#);
+    let res = app
+        .admin(Method::GET, &format!("/api/v3/jobs?filters={bad}"))
+        .send()
+        .await;
+    res.assert_error(400, "InvalidQuery");
+    let bad = enc(r#"[["colour","asc"]]"#);
+    let res = app
+        .admin(Method::GET, &format!("/api/v3/jobs?sortBy={bad}"))
+        .send()
+        .await;
+    let msg = res.assert_error(400, "InvalidQuery");
+    assert!(msg.contains("colour") && msg.contains("runAt"), "{msg}");
     let res = app
         .admin(Method::GET, "/api/v3/jobs/not-an-id")
+        .send()
+        .await;
+    res.assert_error(404, "NotFound");
+    let res = app
+        .admin(Method::POST, "/api/v3/jobs/not-an-id/retry")
         .send()
         .await;
     res.assert_error(404, "NotFound");
@@ -360,6 +354,13 @@ async fn failing_jobs_back_off_then_fail_visibly_and_can_be_retried(backend: Bac
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("--status \"broken\" is not one of queued, running, done, failed"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&app.db, &[], &["jobs", "list", "--limit", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--limit 0 must be between 1 and 1000"),
         "{}",
         stderr(&out)
     );
@@ -1205,19 +1206,17 @@ both_backends!(jobs_cli_explains_mistakes);
 /// packages table behind on either engine.
 async fn statistics_job_analyses_the_database(backend: Backend) {
     let app = TestApp::start_with(backend, |c| c.jobs.in_process_worker = false).await;
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Stats", "identifier": "stats"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Stats", "identifier": "stats"}),
+    )
+    .await;
     for i in 0..3 {
-        let res = app
-            .admin(Method::POST, "/api/v3/projects/stats/work_packages")
-            .json(&json!({"subject": format!("Row {i}")}))
-            .send()
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
+        app.created(
+            "/api/v3/projects/stats/work_packages",
+            json!({"subject": format!("Row {i}")}),
+        )
+        .await;
     }
     let s = app.services();
     let analysed = |db: Db| async move {

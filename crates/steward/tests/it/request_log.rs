@@ -88,7 +88,9 @@ fn line_of<'a>(lines: &'a [Value], res: &Resp) -> &'a Value {
         .unwrap_or_else(|| panic!("no line for request {id}"))
 }
 
-async fn flushed(app: &TestApp) -> Vec<Value> {
+/// Every line of every request-log file, oldest first, after the writer
+/// caught up.
+pub async fn request_log_lines(app: &TestApp) -> Vec<Value> {
     app.services().request_log().flush().await;
     lines(&log_dir(app))
 }
@@ -204,7 +206,7 @@ async fn secrets_never_reach_the_log(backend: Backend) {
     assert_eq!(res.status, 415, "{}", res.text());
     let form_line = res;
 
-    let all = flushed(&app).await;
+    let all = request_log_lines(&app).await;
     let text = all_bytes(&log_dir(&app));
     for (what, secret) in [
         ("password", password.as_str()),
@@ -291,7 +293,7 @@ async fn pseudonymised_lines_carry_no_user_id(backend: Backend) {
     let res = app.admin(Method::GET, "/api/v3/projects").send().await;
     assert_eq!(res.status, 200);
     let admin_line = res;
-    let all = flushed(&app).await;
+    let all = request_log_lines(&app).await;
     let dir = log_dir(&app);
     let text: String = log_files(&dir)
         .iter()
@@ -696,7 +698,7 @@ async fn oversized_bodies_are_refused_and_logged(backend: Backend) {
         .send()
         .await;
     res.assert_error(413, "InvalidRequestBody");
-    let all = flushed(&app).await;
+    let all = request_log_lines(&app).await;
     let l = line_of(&all, &res);
     assert_eq!(l["status"], 413);
     assert!(l.get("params").is_none(), "{l}");

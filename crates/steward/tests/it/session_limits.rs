@@ -12,8 +12,8 @@ use steward_services::jobs::{JobOutcome, Registry, Worker, WorkerOptions};
 use steward_services::{Policy, Services};
 use steward_storage::params;
 
-use crate::harness::{Backend, TestApp, ADMIN_PASSWORD};
-use crate::web_pages::{assert_page, location, Visitor, USER_PASSWORD};
+use crate::harness::{Backend, TestApp};
+use crate::web_pages::{admin_visitor, assert_page, location, Visitor, USER_PASSWORD};
 
 const IDLE_KEY: &str = "session_idle_timeout_minutes";
 const ABSOLUTE_KEY: &str = "session_absolute_lifetime_hours";
@@ -53,8 +53,7 @@ async fn settings_audit(app: &TestApp, actor: i64) -> Vec<Value> {
 /// A user signed in through the web form.
 async fn signed_in<'a>(app: &'a TestApp, login: &str) -> (i64, Visitor<'a>) {
     let (id, _) = app.user(login).await;
-    let mut v = Visitor::new(app);
-    assert_eq!(v.sign_in(login, USER_PASSWORD).await.status, 303);
+    let mut v = Visitor::signed_in(app, login, USER_PASSWORD).await;
     assert_page(&v.get("/my/account").await, 200);
     (id, v)
 }
@@ -123,12 +122,6 @@ async fn record_markdown(app: &TestApp) -> String {
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     res.text()
-}
-
-async fn admin_visitor(app: &TestApp) -> Visitor<'_> {
-    let mut v = Visitor::new(app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
-    v
 }
 
 async fn defaults_come_from_the_configuration(backend: Backend) {
@@ -478,17 +471,8 @@ both_backends!(bad_values_are_refused);
 
 /// `steward settings` against the app's database, with a clean environment.
 fn steward_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("STEWARD_") {
-            cmd.env_remove(&k);
-        }
-    }
-    cmd.env("STEWARD_DATA_DIR", app.db.dir.join("cli-data"))
-        .env("STEWARD_DATABASE_URL", &app.db.url)
-        .env("STEWARD_LOG_LEVEL", "warn")
-        .args(args)
-        .stdin(std::process::Stdio::null());
+    let mut cmd = app.db.steward_command(&app.db.dir.join("cli-data"));
+    cmd.args(args);
     tokio::task::block_in_place(|| cmd.output()).expect("run the steward binary")
 }
 
@@ -601,8 +585,7 @@ both_backends!(configured_defaults_outside_the_range);
 /// of one connection a signed-in page still answers.
 async fn one_connection_is_enough(backend: Backend) {
     let app = TestApp::start_with(backend, |c| c.database.pool_size = 1).await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let page = tokio::time::timeout(Duration::from_secs(10), v.get("/"))
         .await
         .expect("the home page answers with one database connection");

@@ -2,11 +2,10 @@
 //! who sees it, the users pages (create, rectify, lock, erase with its
 //! certificate), the settings, the GDPR pages, CSRF refusals and escaping.
 
-use hyper::Method;
 use serde_json::json;
 
-use crate::harness::{Backend, TestApp, ADMIN_PASSWORD};
-use crate::web_pages::{assert_page, hidden, location, Visitor, USER_PASSWORD};
+use crate::harness::{Backend, TestApp};
+use crate::web_pages::{admin_visitor, assert_page, hidden, location, Visitor, USER_PASSWORD};
 
 /// Every administration page one can open, for the 404 and 200 checks.
 fn admin_pages(user_id: i64) -> Vec<String> {
@@ -39,8 +38,7 @@ async fn who_sees_administration(backend: Backend) {
     let app = TestApp::start(backend).await;
     let (frank, _) = app.user("frank").await;
 
-    let mut fv = Visitor::new(&app);
-    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let mut fv = Visitor::signed_in(&app, "frank", USER_PASSWORD).await;
     let home = assert_page(&fv.get("/").await, 200);
     assert!(!home.contains("/admin/"), "{home}");
     for page in admin_pages(frank) {
@@ -55,8 +53,7 @@ async fn who_sees_administration(backend: Backend) {
     let me = app.services().user(frank).await.unwrap();
     assert!(!me.admin && me.status.as_str() == "active");
 
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let home = assert_page(&v.get("/").await, 200);
     assert!(home.contains("href=\"/admin/users\""), "{home}");
     for page in admin_pages(frank) {
@@ -89,8 +86,7 @@ both_backends!(who_sees_administration);
 
 async fn users_pages(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
 
     // A blank login: the form again, with the message by the field.
     let res = v
@@ -235,22 +231,19 @@ both_backends!(users_pages);
 async fn erasure_and_redaction(backend: Backend) {
     let app = TestApp::start(backend).await;
     let (erin, _) = app.user("erin").await;
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Site", "identifier": "site"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Site", "identifier": "site"}),
+    )
+    .await;
     // Free text naming Erin: after the erasure it waits in the queue.
-    let res = app
-        .admin(Method::POST, "/api/v3/projects/site/work_packages")
-        .json(&json!({"subject": "Handover", "description": {"raw": "Ask Test erin about the keys."}}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    app.created(
+        "/api/v3/projects/site/work_packages",
+        json!({"subject": "Handover", "description": {"raw": "Ask Test erin about the keys."}}),
+    )
+    .await;
 
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let erase = format!("/admin/users/{erin}/erase");
     let body = assert_page(&v.get(&erase).await, 200);
     assert!(body.contains("<td>users</td>"), "{body}");
@@ -334,8 +327,7 @@ both_backends!(erasure_and_redaction);
 
 async fn settings_page(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let body = assert_page(&v.get("/admin/settings").await, 200);
     // The defaults: administrators may erase, people may not delete
     // themselves, no anonymous access.

@@ -12,30 +12,8 @@ use steward_domain::job::JobStatus;
 use steward_services::jobs::{Registry, Worker, WorkerOptions};
 
 use crate::harness::{Backend, TestApp, ADMIN_PASSWORD};
-use crate::web_pages::{assert_page, hidden, location, Visitor, USER_PASSWORD};
-
-async fn admin_visitor(app: &TestApp) -> Visitor<'_> {
-    let mut v = Visitor::new(app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
-    v
-}
-
-/// Every line of every request-log file, after the writer caught up.
-pub async fn request_log_lines(app: &TestApp) -> Vec<Value> {
-    app.services().request_log().flush().await;
-    let dir = app.config.request_log_dir();
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if name.starts_with("requests") && name.ends_with(".jsonl") {
-            for l in std::fs::read_to_string(&path).unwrap().lines() {
-                lines.push(serde_json::from_str(l).unwrap());
-            }
-        }
-    }
-    lines
-}
+use crate::request_log::request_log_lines;
+use crate::web_pages::{admin_visitor, assert_page, hidden, location, Visitor, USER_PASSWORD};
 
 async fn residue_scan(backend: Backend) {
     let app = TestApp::start(backend).await;
@@ -476,8 +454,7 @@ async fn only_administrators(backend: Backend) {
         format!("/admin/jobs/{job}/retry"),
     ];
 
-    let mut fv = Visitor::new(&app);
-    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let mut fv = Visitor::signed_in(&app, "frank", USER_PASSWORD).await;
     let home = assert_page(&fv.get("/").await, 200);
     let token = hidden(&home, "csrf_token");
     for page in &pages {

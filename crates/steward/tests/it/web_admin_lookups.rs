@@ -7,8 +7,8 @@ use hyper::Method;
 use serde_json::{json, Value};
 use steward_storage::lookups::{Priority, Status, WpType};
 
-use crate::harness::{Backend, TestApp, ADMIN_PASSWORD};
-use crate::web_pages::{assert_page, hidden, location, Visitor, USER_PASSWORD};
+use crate::harness::{Backend, TestApp};
+use crate::web_pages::{admin_visitor, assert_page, hidden, location, Visitor, USER_PASSWORD};
 use crate::work_packages_api::{get_json, href, lookup, make_project, minimal, new_wp};
 
 /// One kind of reference row as the pages and the API name it.
@@ -441,8 +441,7 @@ async fn manage_kind(app: &TestApp, v: &mut Visitor<'_>, project: i64, kind: &Ki
 async fn types_statuses_and_priorities(backend: Backend) {
     let app = TestApp::start(backend).await;
     let project = make_project(&app, "lookups", false).await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     for kind in &KINDS {
         manage_kind(&app, &mut v, project, kind).await;
     }
@@ -454,8 +453,7 @@ both_backends!(types_statuses_and_priorities);
 async fn new_rows_reach_work_packages(backend: Backend) {
     let app = TestApp::start(backend).await;
     let project = make_project(&app, "reach", false).await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
 
     let names = [
         "<script>alert(1)</script> Spike",
@@ -611,8 +609,7 @@ async fn who_manages_lookups(backend: Backend) {
 
     // Someone who is not an administrator finds no such pages, even with
     // a valid token.
-    let mut fv = Visitor::new(&app);
-    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let mut fv = Visitor::signed_in(&app, "frank", USER_PASSWORD).await;
     for page in &pages {
         let body = assert_page(&fv.get(page).await, 404);
         assert!(body.contains("Page not found"), "{page}: {body}");
@@ -635,8 +632,7 @@ async fn who_manages_lookups(backend: Backend) {
     assert_eq!(snapshot(&app).await, before);
 
     // An administrator's form without the session's token is refused.
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     for page in &pages {
         assert_page(&v.get(page).await, 200);
     }

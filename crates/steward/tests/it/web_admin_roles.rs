@@ -9,8 +9,9 @@ use steward_services::authz::Access;
 use steward_storage::audit_events::AuditFilter;
 use steward_storage::roles::Role;
 
-use crate::harness::{Backend, TestApp, ADMIN_PASSWORD};
-use crate::web_pages::{assert_page, hidden, location, Visitor, USER_PASSWORD};
+use crate::harness::{Backend, TestApp};
+use crate::projects_api::membership_body;
+use crate::web_pages::{admin_visitor, assert_page, hidden, location, Visitor, USER_PASSWORD};
 
 async fn admin_access(app: &TestApp) -> Access {
     let admin = app.services().user(app.admin_id).await.unwrap();
@@ -34,22 +35,18 @@ fn permission_names(role: &Role) -> Vec<&'static str> {
 
 /// A project with one work package; returns the work package's id.
 async fn project_with_work_package(app: &TestApp, identifier: &str) -> i64 {
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": identifier, "identifier": identifier}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let res = app
-        .admin(
-            Method::POST,
-            &format!("/api/v3/projects/{identifier}/work_packages"),
-        )
-        .json(&json!({"subject": "Calibrate the sensor"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["id"].as_i64().unwrap()
+    app.created(
+        "/api/v3/projects",
+        json!({"name": identifier, "identifier": identifier}),
+    )
+    .await;
+    app.created(
+        &format!("/api/v3/projects/{identifier}/work_packages"),
+        json!({"subject": "Calibrate the sensor"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap()
 }
 
 /// Makes `principal` a member of the project with `roles` through the API.
@@ -61,21 +58,10 @@ async fn add_member(app: &TestApp, project: &str, principal: i64, roles: &[i64])
         .json()["id"]
         .as_i64()
         .unwrap();
-    let roles: Vec<_> = roles
-        .iter()
-        .map(|r| json!({"href": format!("/api/v3/roles/{r}")}))
-        .collect();
-    let res = app
-        .admin(Method::POST, "/api/v3/memberships")
-        .json(&json!({"_links": {
-            "project": {"href": format!("/api/v3/projects/{project_id}")},
-            "principal": {"href": format!("/api/v3/users/{principal}")},
-            "roles": roles,
-        }}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["id"].as_i64().unwrap()
+    let body = membership_body(project_id, &format!("/api/v3/users/{principal}"), roles);
+    app.created("/api/v3/memberships", body).await["id"]
+        .as_i64()
+        .unwrap()
 }
 
 /// Whether the API lets the token's owner change the work package's subject.
@@ -102,8 +88,7 @@ async fn role_grants_and_changes(backend: Backend) {
     let app = TestApp::start(backend).await;
     let wp = project_with_work_package(&app, "lab").await;
     let (frank, frank_token) = app.user("frank").await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
 
     let form = assert_page(&v.get("/admin/roles/new").await, 200);
     assert!(
@@ -169,8 +154,7 @@ async fn role_grants_and_changes(backend: Backend) {
     );
 
     // He sees the work package but may not edit it.
-    let mut fv = Visitor::new(&app);
-    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let mut fv = Visitor::signed_in(&app, "frank", USER_PASSWORD).await;
     let wp_page = format!("/work_packages/{wp}");
     let body = assert_page(&fv.get(&wp_page).await, 200);
     assert!(body.contains("Calibrate the sensor"), "{body}");
@@ -240,8 +224,7 @@ async fn role_rules_on_the_pages(backend: Backend) {
     let app = TestApp::start(backend).await;
     project_with_work_package(&app, "lab").await;
     let (frank, _) = app.user("frank").await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let before = app.services().list_roles().await.unwrap().len();
 
     let create = |name: &'static str, kind: &'static str, permission: &'static str| {
@@ -440,8 +423,7 @@ async fn who_manages_roles(backend: Backend) {
         ]
     };
 
-    let mut fv = Visitor::new(&app);
-    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let mut fv = Visitor::signed_in(&app, "frank", USER_PASSWORD).await;
     let home = assert_page(&fv.get("/").await, 200);
     for page in &pages {
         assert_page(&fv.get(page).await, 404);
@@ -454,8 +436,7 @@ async fn who_manages_roles(backend: Backend) {
     }
 
     // The administrator's forms without the session's token do nothing.
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     for page in &pages {
         let body = assert_page(&v.get(page).await, 200);
         assert!(
@@ -502,8 +483,7 @@ async fn member_roles_on_the_members_page(backend: Backend) {
     let action = format!("/projects/lab/members/{frank_membership}/roles");
 
     // Pam manages the members (not an administrator).
-    let mut pv = Visitor::new(&app);
-    assert_eq!(pv.sign_in("pam", USER_PASSWORD).await.status, 303);
+    let mut pv = Visitor::signed_in(&app, "pam", USER_PASSWORD).await;
     let body = assert_page(&pv.get("/projects/lab/members").await, 200);
     assert!(body.contains(&format!("action=\"{action}\"")), "{body}");
     assert!(
@@ -561,8 +541,7 @@ async fn member_roles_on_the_members_page(backend: Backend) {
     // Without the token, or without "manage members", nothing changes.
     let res = pv.post(&action, &[("role", &r)]).await;
     assert_page(&res, 403);
-    let mut fv = Visitor::new(&app);
-    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let mut fv = Visitor::signed_in(&app, "frank", USER_PASSWORD).await;
     let body = assert_page(&fv.get("/projects/lab/members").await, 200);
     assert!(!body.contains("Save roles"), "{body}");
     let res = fv
@@ -572,8 +551,7 @@ async fn member_roles_on_the_members_page(backend: Backend) {
     // A membership of another project is not found through this one, even
     // by an administrator.
     project_with_work_package(&app, "dock").await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let res = v
         .submit(
             "/projects/dock/members",

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use hyper::Method;
 use serde_json::{json, Value};
 
-use crate::harness::{Req, ADMIN_PASSWORD};
+use crate::harness::{steward_command, Req, ADMIN_PASSWORD};
 use crate::web_pages::USER_PASSWORD;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -35,8 +35,6 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
-
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
 
 /// `steward serve` in its own data directory, stopped when dropped.
 struct Server {
@@ -85,16 +83,9 @@ impl Server {
     /// The binary with only this server's settings: nothing of the
     /// caller's STEWARD_* environment leaks in.
     fn command(data: &std::path::Path, port: u16) -> Command {
-        let mut cmd = Command::new(BIN);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("STEWARD_") {
-                cmd.env_remove(&k);
-            }
-        }
-        cmd.env("STEWARD_DATA_DIR", data)
-            .env("STEWARD_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("STEWARD_LOG_LEVEL", "warn");
+        let mut cmd = steward_command(data);
+        cmd.env("STEWARD_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("STEWARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
         cmd
     }
 

@@ -85,6 +85,14 @@ impl<'a> Visitor<'a> {
         self.post(action, &all).await
     }
 
+    /// A visitor signed in as `login` (the sign-in must succeed).
+    pub async fn signed_in(app: &'a TestApp, login: &str, password: &str) -> Visitor<'a> {
+        let mut v = Visitor::new(app);
+        let res = v.sign_in(login, password).await;
+        assert_eq!(res.status, 303, "signing in as {login}: {}", res.text());
+        v
+    }
+
     pub async fn sign_in(&mut self, login: &str, password: &str) -> Resp {
         self.submit(
             "/login",
@@ -93,6 +101,11 @@ impl<'a> Visitor<'a> {
         )
         .await
     }
+}
+
+/// A visitor signed in as the administrator.
+pub async fn admin_visitor(app: &TestApp) -> Visitor<'_> {
+    Visitor::signed_in(app, "admin", ADMIN_PASSWORD).await
 }
 
 /// The value of the first hidden field `name` in a page.
@@ -246,8 +259,7 @@ both_backends!(lockout_and_locked_messages);
 
 async fn projects_pages(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
 
     let body = assert_page(&v.get("/projects").await, 200);
     assert!(body.contains("No projects."), "{body}");
@@ -323,8 +335,7 @@ async fn projects_pages(backend: Backend) {
 
     // Someone without the right to create projects is told so.
     app.user("carol").await;
-    let mut carol = Visitor::new(&app);
-    assert_eq!(carol.sign_in("carol", USER_PASSWORD).await.status, 303);
+    let mut carol = Visitor::signed_in(&app, "carol", USER_PASSWORD).await;
     let body = assert_page(&carol.get("/projects").await, 200);
     assert!(!body.contains("/projects/new"), "{body}");
     assert_page(&carol.get("/projects/new").await, 403);
@@ -335,19 +346,17 @@ both_backends!(projects_pages);
 
 async fn work_package_pages(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Site", "identifier": "site"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Site", "identifier": "site"}),
+    )
+    .await;
     for subject in ["Write <b>copy</b>", "Fix the footer", "Launch"] {
-        let res = app
-            .admin(Method::POST, "/api/v3/projects/site/work_packages")
-            .json(&json!({"subject": subject}))
-            .send()
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
+        app.created(
+            "/api/v3/projects/site/work_packages",
+            json!({"subject": subject}),
+        )
+        .await;
     }
     let wps = app
         .admin(Method::GET, "/api/v3/work_packages")
@@ -369,8 +378,7 @@ async fn work_package_pages(backend: Backend) {
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
 
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
 
     let body = assert_page(&v.get("/work_packages").await, 200);
     assert!(body.contains("3 work packages"), "{body}");
@@ -469,8 +477,7 @@ async fn work_package_pages(backend: Backend) {
 
     // Someone who cannot see the project gets "not found".
     app.user("dave").await;
-    let mut dave = Visitor::new(&app);
-    assert_eq!(dave.sign_in("dave", USER_PASSWORD).await.status, 303);
+    let mut dave = Visitor::signed_in(&app, "dave", USER_PASSWORD).await;
     assert_page(&dave.get(&path).await, 404);
     assert_page(&dave.get(&format!("{path}/mentionable?q=a")).await, 404);
     let body = assert_page(&dave.get("/work_packages").await, 200);
@@ -481,8 +488,7 @@ both_backends!(work_package_pages);
 async fn account_pages(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.user("erin").await;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("erin", USER_PASSWORD).await.status, 303);
+    let mut v = Visitor::signed_in(&app, "erin", USER_PASSWORD).await;
 
     let body = assert_page(&v.get("/my/account").await, 200);
     assert!(body.contains("value=\"erin@example.org\""), "{body}");
@@ -554,8 +560,7 @@ async fn account_pages(backend: Backend) {
     assert!(laptop(app.services().api_tokens_of(me.id).await.unwrap()).is_none());
 
     // Sessions: a second browser is listed and can be ended from here.
-    let mut other = Visitor::new(&app);
-    assert_eq!(other.sign_in("erin", USER_PASSWORD).await.status, 303);
+    let mut other = Visitor::signed_in(&app, "erin", USER_PASSWORD).await;
     let body = assert_page(&v.get("/my/sessions").await, 200);
     assert!(body.contains("this session"), "{body}");
     let sessions = app.services().sessions_of(me.id).await.unwrap();
@@ -611,8 +616,7 @@ async fn account_pages(backend: Backend) {
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(v.get("/").await.status, 200, "this session stays");
-    let mut fresh = Visitor::new(&app);
-    assert_eq!(fresh.sign_in("erin", "a new password 2").await.status, 303);
+    Visitor::signed_in(&app, "erin", "a new password 2").await;
 }
 both_backends!(account_pages);
 
@@ -665,12 +669,11 @@ both_backends!(assets_and_errors);
 
 async fn members_page(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Team", "identifier": "team"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Team", "identifier": "team"}),
+    )
+    .await;
     let (frank, _) = app.user("frank").await;
     let role = app
         .services()
@@ -681,8 +684,7 @@ async fn members_page(backend: Backend) {
         .find(|r| r.name == "Member")
         .unwrap()
         .id;
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let body = assert_page(&v.get("/projects/team/members").await, 200);
     assert!(body.contains("no members yet"), "{body}");
     assert!(body.contains("<label for=\"principal\">"), "{body}");
@@ -720,8 +722,7 @@ async fn members_page(backend: Backend) {
     );
 
     // Frank sees the private project now, but may not manage its members.
-    let mut fv = Visitor::new(&app);
-    assert_eq!(fv.sign_in("frank", USER_PASSWORD).await.status, 303);
+    let mut fv = Visitor::signed_in(&app, "frank", USER_PASSWORD).await;
     let body = assert_page(&fv.get("/projects/team/members").await, 200);
     assert!(!body.contains("Add a member"), "{body}");
     let home = assert_page(&fv.get("/").await, 200);
@@ -746,8 +747,7 @@ async fn my_data_and_account_deletion(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.user("gina").await;
     let gina = app.services().user_by_ref("gina").await.unwrap();
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("gina", USER_PASSWORD).await.status, 303);
+    let mut v = Visitor::signed_in(&app, "gina", USER_PASSWORD).await;
 
     // Download my data: requested with the token, made in the background,
     // the page refreshes itself until the archive is there.
@@ -811,7 +811,7 @@ async fn my_data_and_account_deletion(backend: Backend) {
     assert!(app.services().user(gina.id).await.is_err());
     // The confirmation typed her login: the request log keeps neither it
     // nor her id, not even on the deletion's own line.
-    let lines = crate::web_admin_gdpr::request_log_lines(&app).await;
+    let lines = crate::request_log::request_log_lines(&app).await;
     assert!(lines.iter().any(|l| l["path"] == "/my/delete"), "{lines:?}");
     for l in &lines {
         assert!(!l.to_string().contains("gina"), "{l}");
@@ -828,14 +828,12 @@ both_backends!(my_data_and_account_deletion);
 
 async fn work_package_forms(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Ops", "identifier": "ops"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Ops", "identifier": "ops"}),
+    )
+    .await;
+    let mut v = admin_visitor(&app).await;
     let new = "/projects/ops/work_packages/new";
     let body = assert_page(&v.get(new).await, 200);
     assert!(body.contains("<label for=\"wp-subject\">"), "{body}");
@@ -924,14 +922,12 @@ both_backends!(work_package_forms);
 
 async fn project_settings_page(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Alpha", "identifier": "alpha"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Alpha", "identifier": "alpha"}),
+    )
+    .await;
+    let mut v = admin_visitor(&app).await;
     let settings = "/projects/alpha/settings";
     let body = assert_page(&v.get(settings).await, 200);
     assert!(
@@ -974,8 +970,7 @@ async fn project_settings_page(backend: Backend) {
 
     // Someone who may see the (now public) project may not change it.
     app.user("hank").await;
-    let mut hank = Visitor::new(&app);
-    assert_eq!(hank.sign_in("hank", USER_PASSWORD).await.status, 303);
+    let mut hank = Visitor::signed_in(&app, "hank", USER_PASSWORD).await;
     assert_page(&hank.get("/projects/alpha").await, 200);
     assert_page(&hank.get(settings).await, 403);
     assert_page(&hank.submit("/", "/projects/alpha/archive", &[]).await, 403);
@@ -1004,24 +999,21 @@ fn clock_shifted(api_time: &str, minutes: i64) -> String {
 
 async fn times_in_the_readers_time_zone(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let res = app
-        .admin(Method::POST, "/api/v3/projects")
-        .json(&json!({"name": "Zones", "identifier": "zones"}))
-        .send()
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Zones", "identifier": "zones"}),
+    )
+    .await;
+    let wp = app
+        .created(
+            "/api/v3/projects/zones/work_packages",
+            json!({"subject": "Across the date line"}),
+        )
         .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let res = app
-        .admin(Method::POST, "/api/v3/projects/zones/work_packages")
-        .json(&json!({"subject": "Across the date line"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let wp = res.json();
     let created = wp["createdAt"].as_str().unwrap().to_string();
     let path = format!("/work_packages/{}", wp["id"]);
 
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("admin", ADMIN_PASSWORD).await.status, 303);
+    let mut v = admin_visitor(&app).await;
     let body = assert_page(&v.get(&path).await, 200);
     let utc = format!("{} {} UTC", &created[..10], clock_shifted(&created, 0));
     assert!(body.contains(&utc), "{utc} in {body}");

@@ -18,13 +18,7 @@ const SCRIPT_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 async fn field(app: &TestApp, body: Value) -> Value {
     let mut body = body;
     body["kind"] = json!("WorkPackageCustomField");
-    let res = app
-        .admin(Method::POST, "/api/v3/custom_fields")
-        .json(&body)
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()
+    app.created("/api/v3/custom_fields", body).await
 }
 
 fn id_of(v: &Value) -> i64 {
@@ -50,16 +44,13 @@ async fn api_wp(app: &TestApp, id: i64) -> Value {
 }
 
 async fn new_wp(app: &TestApp, project: &str, subject: &str) -> i64 {
-    let res = app
-        .admin(
-            Method::POST,
+    let wp = app
+        .created(
             &format!("/api/v3/projects/{project}/work_packages"),
+            json!({"subject": subject}),
         )
-        .json(&json!({"subject": subject}))
-        .send()
         .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    id_of(&res.json())
+    id_of(&wp)
 }
 
 async fn wp_count(app: &TestApp, project: &str) -> i64 {
@@ -169,8 +160,7 @@ async fn form_attributes(backend: Backend) {
     let epic = new_wp(&app, "alpha", "Epic").await;
     let fields = Fields::create(&app).await;
 
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("mia", USER_PASSWORD).await.status, 303);
+    let mut v = Visitor::signed_in(&app, "mia", USER_PASSWORD).await;
     let new = "/projects/alpha/work_packages/new";
     let action = "/projects/alpha/work_packages";
     let body = assert_page(&v.get(new).await, 200);
@@ -460,8 +450,7 @@ async fn home_activity(backend: Backend) {
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
 
-    let mut v = Visitor::new(&app);
-    assert_eq!(v.sign_in("mia", USER_PASSWORD).await.status, 303);
+    let mut v = Visitor::signed_in(&app, "mia", USER_PASSWORD).await;
     let body = assert_page(&v.get("/").await, 200);
     assert!(body.contains("Recent activity"), "{body}");
     assert!(
@@ -500,8 +489,7 @@ async fn home_activity(backend: Backend) {
     assert_eq!(services.recent_activity(&access, 1).await.unwrap().len(), 1);
 
     // Someone in no project sees none of it; the administrator sees all.
-    let mut n = Visitor::new(&app);
-    assert_eq!(n.sign_in("noah", USER_PASSWORD).await.status, 303);
+    let mut n = Visitor::signed_in(&app, "noah", USER_PASSWORD).await;
     let body = assert_page(&n.get("/").await, 200);
     assert!(
         !body.contains("Looks fine") && !body.contains("Top secret"),
