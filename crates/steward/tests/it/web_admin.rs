@@ -359,3 +359,59 @@ async fn settings_page(backend: Backend) {
     assert!(app.services().anonymous_access().await.unwrap());
 }
 both_backends!(settings_page);
+
+/// Malformed ids in paths are pages that do not exist, repeated or broken
+/// query fields and undecodable path segments are a 400 page, and a
+/// nonsensical page number shows the first page: never a 500, never the
+/// framework's plain-text answer.
+async fn malformed_paths_and_queries(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.created(
+        "/api/v3/projects",
+        json!({"name": "Odd", "identifier": "odd"}),
+    )
+    .await;
+    let mut v = crate::web_pages::admin_visitor(&app).await;
+    let token = hidden(&assert_page(&v.get("/").await, 200), "csrf_token");
+    for page in [
+        "/admin/users/abc",
+        "/admin/users/abc/erase",
+        "/admin/roles/abc",
+        "/admin/types/abc",
+        "/admin/jobs/x",
+        "/admin/erasures/abc",
+        "/work_packages/abc/edit",
+        "/work_packages/abc/mentionable?q=a",
+    ] {
+        assert_page(&v.get(page).await, 404);
+    }
+    for action in [
+        "/admin/users/abc/lock",
+        "/admin/users/abc/unlock",
+        "/admin/roles/abc/delete",
+        "/admin/gdpr/redactions/abc/redact",
+        "/admin/gdpr/redactions/abc/dismiss",
+        "/admin/jobs/x/retry",
+        "/my/sessions/abc/revoke",
+        "/my/tokens/abc/revoke",
+        "/projects/odd/members/abc/delete",
+        "/projects/odd/members/abc/roles",
+        "/work_packages/abc/comments",
+    ] {
+        assert_page(&v.post(action, &[("csrf_token", &token)]).await, 404);
+    }
+    for page in ["/admin/users?page=1&page=2", "/admin/users/%FF"] {
+        let res = v.get(page).await;
+        let body = assert_page(&res, 400);
+        assert!(body.contains("<html"), "a page, not plain text: {body}");
+    }
+    for page in [
+        "/admin/users?page=x",
+        "/admin/jobs?page=x",
+        "/admin/audit?page=x",
+        "/admin/gdpr/redactions?page=-3",
+    ] {
+        assert_page(&v.get(page).await, 200);
+    }
+}
+both_backends!(malformed_paths_and_queries);
