@@ -121,9 +121,8 @@ impl IntoResponse for ApiError {
         let internal;
         let message: &str = match &self {
             ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                internal = "An internal error has occurred. The request id in the X-Request-Id header identifies it in the server log.";
-                internal
+                internal = internal_error_message(cause);
+                &internal
             }
             ApiError::InvalidQuery(m)
             | ApiError::InvalidRequestBody(m)
@@ -167,6 +166,24 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Logs an internal error's cause with the request id and returns what
+/// the client is told instead: a generic message naming that id, so that
+/// a report can be matched to the log line.
+fn internal_error_message(cause: &str) -> String {
+    match steward_services::audit::current_request_id() {
+        Some(request_id) => {
+            tracing::error!(%request_id, %cause, "internal error");
+            format!(
+                "An internal error has occurred. Quote the request id {request_id} when you report it; the cause is in the server log under that id."
+            )
+        }
+        None => {
+            tracing::error!(%cause, "internal error");
+            "An internal error has occurred; the cause is in the server log.".into()
+        }
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -181,7 +198,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(m) => ApiError::MissingPermission(m),
             ServiceError::StaleLockVersion(m) => ApiError::UpdateConflict(m),
             ServiceError::Busy => ApiError::Unavailable("The database is busy; try again.".into()),
-            ServiceError::Storage(e) => ApiError::Internal(e.to_string()),
+            ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

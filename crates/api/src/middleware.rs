@@ -111,8 +111,12 @@ pub async fn request_context(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            let res = ApiError::Internal(format!("panic while serving {method} {path}: {what}"))
-                .into_response();
+            // The task-local request id ended with the panicking task: set it
+            // again so that the answer and the log line carry it.
+            let res = steward_services::audit::REQUEST_ID.sync_scope(id.clone(), || {
+                ApiError::Internal(format!("panic while serving {method} {path}: {what}"))
+                    .into_response()
+            });
             (res, None)
         }
     };

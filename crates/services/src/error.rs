@@ -1,6 +1,10 @@
 //! Errors of the use cases. Storage errors that a person can act on (a login
-//! already taken) are turned into precise variants here; the rest stay
-//! `Storage` and are reported as internal errors by the HTTP layer.
+//! already taken) are turned into precise variants here; the rest, like
+//! every other failure that is not the caller's doing, are `Internal`.
+//!
+//! `Internal` carries the cause for the operator (the server log, the
+//! command line's error line); the HTTP front-ends never show it to the
+//! caller, who gets a generic message and the request id to quote.
 
 use steward_domain::ValidationError;
 use steward_storage::StorageError;
@@ -22,15 +26,25 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the database is busy; try again")]
     Busy,
-    #[error(transparent)]
-    Storage(StorageError),
+    /// Not the caller's doing: the database failed, a file could not be
+    /// written, hashing failed, a stored document no longer parses. The
+    /// text names the cause, for the log only.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// An internal failure: `what` was being done when `cause` happened.
+    pub fn internal(what: impl std::fmt::Display, cause: impl std::fmt::Display) -> Self {
+        ServiceError::Internal(format!("{what}: {cause}"))
+    }
 }
 
 impl From<StorageError> for ServiceError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::Busy => ServiceError::Busy,
-            other => ServiceError::Storage(other),
+            other => ServiceError::Internal(other.to_string()),
         }
     }
 }

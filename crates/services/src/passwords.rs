@@ -43,17 +43,19 @@ impl Argon2Params {
 pub async fn hash(password: String, params: Argon2Params) -> Result<String, ServiceError> {
     tokio::task::spawn_blocking(move || hash_now(&password, params))
         .await
-        .map_err(|e| ServiceError::Conflict(format!("password hashing failed: {e}")))?
+        .map_err(|e| ServiceError::internal("password hashing stopped", e))?
 }
 
 fn hash_now(password: &str, params: Argon2Params) -> Result<String, ServiceError> {
-    let hasher = params.hasher().map_err(ServiceError::Conflict)?;
+    let hasher = params
+        .hasher()
+        .map_err(|e| ServiceError::internal("password hashing parameters", e))?;
     let salt = SaltString::encode_b64(&random_bytes::<16>())
-        .map_err(|e| ServiceError::Conflict(format!("salt: {e}")))?;
+        .map_err(|e| ServiceError::internal("password salt", e))?;
     hasher
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Conflict(format!("password hashing failed: {e}")))
+        .map_err(|e| ServiceError::internal("password hashing failed", e))
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -469,13 +469,13 @@ impl Services {
                 s2.status_id = open[(i % open.len().max(1)).min(open.len() - 1)];
                 let wp2 = wps::update(&mut tx, wp.id, &s2, wp.lock_version, now)
                     .await?
-                    .ok_or_else(|| ServiceError::Conflict("benchmark seed: lost update".into()))?;
+                    .ok_or_else(|| ServiceError::Internal("benchmark seed: lost update".into()))?;
                 journals::insert(&mut tx, wp.id, assignee.id, "Status updated.", &s2, now).await?;
                 let mut s3 = s2.clone();
                 s3.done_ratio = Some(((i % 10) * 10) as i64);
                 wps::update(&mut tx, wp.id, &s3, wp2.lock_version, now)
                     .await?
-                    .ok_or_else(|| ServiceError::Conflict("benchmark seed: lost update".into()))?;
+                    .ok_or_else(|| ServiceError::Internal("benchmark seed: lost update".into()))?;
                 journals::insert(&mut tx, wp.id, author.id, "", &s3, now).await?;
             }
             tx.commit().await?;

@@ -35,7 +35,7 @@ impl From<ServiceError> for WebError {
                 WebError::BadRequest(m)
             }
             ServiceError::Busy => WebError::Unavailable,
-            ServiceError::Storage(e) => WebError::Internal(e.to_string()),
+            ServiceError::Internal(cause) => WebError::Internal(cause),
         }
     }
 }
@@ -71,7 +71,7 @@ impl IntoResponse for WebError {
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong",
-                    "Steward could not show this page because of an internal error. It has been logged.".to_string(),
+                    "Steward could not do this because of an internal error. It has been logged under the request id below.".to_string(),
                 )
             }
         };

@@ -216,7 +216,7 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound("Erasure certificate"))?;
         serde_json::from_str(&cert.document).map_err(|e| {
-            ServiceError::Conflict(format!("erasure certificate {id} cannot be read: {e}"))
+            ServiceError::internal(format_args!("erasure certificate {id} cannot be read"), e)
         })
     }
 

@@ -214,9 +214,7 @@ impl Services {
                 let target = ScanTarget::of_user(&user);
                 let log = self.request_log();
                 let io = |e: std::io::Error| {
-                    ServiceError::Conflict(format!(
-                        "cannot scrub the request log: {e}; nothing was erased"
-                    ))
+                    ServiceError::internal("cannot scrub the request log (nothing was erased)", e)
                 };
                 log.scrub_person(user.id, &target.log_terms())
                     .await
@@ -281,7 +279,7 @@ impl Services {
                     continue;
                 };
                 let key: i64 = key.parse().map_err(|_| {
-                    ServiceError::Conflict(format!("{table} has a non-numeric key {key:?}"))
+                    ServiceError::Internal(format!("{table} has a non-numeric key {key:?}"))
                 })?;
                 n += erasure::set_text(&mut tx, table, &column, key, &new_text).await?;
             }
@@ -315,7 +313,7 @@ impl Services {
                 (_, _, Erasure::DeletedUser) => erasure::repoint(&mut tx, table, column, id, DELETED_USER_ID).await?,
                 (_, _, Erasure::DeleteRow) => erasure::delete_equal(&mut tx, table, column, id).await?,
                 (_, _, Erasure::Blank) => {
-                    return Err(ServiceError::Conflict(format!(
+                    return Err(ServiceError::Internal(format!(
                         "{table}.{column}: a user reference cannot be blanked; declare DeletedUser or DeleteRow"
                     )))
                 }
@@ -364,7 +362,7 @@ impl Services {
         self.scan_outside_database(&target, &mut report).await?;
         if report.request_log_lines > 0 {
             tx.rollback().await?;
-            return Err(ServiceError::Conflict(format!(
+            return Err(ServiceError::Internal(format!(
                 "Erasure stopped and rolled back: {} request-log line(s) still name the person.",
                 report.request_log_lines
             )));
@@ -377,7 +375,7 @@ impl Services {
                 .take(10)
                 .map(|h| format!("{}.{} row {}", h.table, h.column, h.row))
                 .collect();
-            return Err(ServiceError::Conflict(format!(
+            return Err(ServiceError::Internal(format!(
                 "Erasure stopped and rolled back: the residue scan still found the person in {} place(s): {}",
                 report.residue.len(),
                 places.join(", ")
@@ -408,9 +406,8 @@ impl Services {
         let queued = if report.free_text.is_empty() {
             0
         } else {
-            let terms = serde_json::to_string(&target.terms()).map_err(|e| {
-                ServiceError::Conflict(format!("cannot store the search terms: {e}"))
-            })?;
+            let terms = serde_json::to_string(&target.terms())
+                .map_err(|e| ServiceError::internal("cannot store the search terms", e))?;
             let subject =
                 redactions::insert_subject(&mut tx, cert_id, &terms, completed_at).await?;
             let mut seen = std::collections::HashSet::new();
@@ -441,7 +438,7 @@ impl Services {
             &final_report,
         );
         let doc_json = serde_json::to_string(&doc)
-            .map_err(|e| ServiceError::Conflict(format!("cannot write the certificate: {e}")))?;
+            .map_err(|e| ServiceError::internal("cannot write the certificate", e))?;
         erasure_certificates::set_document(&mut tx, cert_id, &doc_json).await?;
         audit::record(
             &mut tx,

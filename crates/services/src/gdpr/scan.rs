@@ -357,8 +357,7 @@ impl Services {
         report: &mut ScanReport,
     ) -> Result<(), ServiceError> {
         let log = self.request_log();
-        let io =
-            |e: std::io::Error| ServiceError::Conflict(format!("cannot read the request log: {e}"));
+        let io = |e: std::io::Error| ServiceError::internal("cannot read the request log", e);
         if let Some(id) = target.id {
             report.cache_entries = self.totals.entries_mentioning(id);
         }

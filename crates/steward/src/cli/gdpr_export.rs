@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use steward_domain::Timestamp;
-use steward_services::gdpr::export::ExportError;
 use steward_services::{ServiceError, Services};
 
 /// The default file name: in the working directory, named by user id and
@@ -74,10 +73,7 @@ pub async fn export(
     let done = services
         .export_to_file(&subject, &output)
         .await
-        .map_err(|e| match e {
-            ExportError::Io(msg) => anyhow!("{msg}"),
-            ExportError::Service(s) => anyhow!("exporting user {}: {s}", subject.id),
-        })?;
+        .map_err(|e| anyhow!("exporting user {}: {e}", subject.id))?;
     let s = &done.summary;
     println!(
         "Exported the personal data of user {} ({}) to {}",

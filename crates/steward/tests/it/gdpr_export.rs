@@ -794,8 +794,11 @@ async fn repeated_requests_share_one_pending_export(backend: Backend) {
 both_backends!(repeated_requests_share_one_pending_export);
 
 /// The archive directory is checked by the job: when it cannot be created
-/// the export fails with a message, and the download says so (409).
+/// the export fails, and the download says so (409). The cause is not the
+/// requester's doing: they are told of an internal error, the server log
+/// gets the cause under the export's id.
 async fn unwritable_export_directory_fails_the_export(backend: Backend) {
+    crate::server_log::capture();
     let app = TestApp::start(backend).await;
     // A file where the exports directory should be.
     std::fs::write(app.config.data_dir.join("exports"), b"in the way").unwrap();
@@ -816,16 +819,26 @@ async fn unwritable_export_directory_fails_the_export(backend: Backend) {
         assert!(started.elapsed() < Duration::from_secs(60), "{e}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     };
-    assert!(
-        failed["error"]
-            .as_str()
-            .unwrap()
-            .contains("cannot create the export directory"),
-        "{failed}"
-    );
+    let shown = failed["error"].as_str().unwrap();
+    assert!(shown.contains("internal error"), "{failed}");
+    for raw in ["cannot create", "os error", "Not a directory", "exports"] {
+        assert!(!shown.contains(raw), "{raw:?} shown: {failed}");
+    }
+    // The directory's path is this test's own: the line is this export's.
+    let exports_dir = app.config.data_dir.join("exports");
+    let logged = crate::server_log::lines_with(&[
+        &format!("export={eid}"),
+        &format!(
+            "cannot create the export directory {}",
+            exports_dir.display()
+        ),
+        "os error",
+    ]);
+    assert!(!logged.is_empty(), "the cause is not in the log");
     let res = download(&app, &token, eid).await;
     let msg = res.assert_error(409, "Conflict");
     assert!(msg.contains("failed"), "{msg}");
+    assert!(!msg.contains("os error"), "{msg}");
 }
 both_backends!(unwritable_export_directory_fails_the_export);
 

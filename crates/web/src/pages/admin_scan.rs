@@ -245,11 +245,11 @@ pub async fn scan(
         Ok(t) => t,
         Err(p) => return Ok(unprocessable(p)),
     };
-    // Nothing to look for, or an unreadable request log: said on the page.
+    // Nothing to look for: said on the page. An unreadable request log is
+    // not the viewer's doing: the error page, with the request id.
     let message = match state.services.residue_scan(&target).await {
         Ok(r) => return Ok(render(&viewer, &v, StatusCode::OK, None, Some(&r))),
         Err(ServiceError::Invalid(e)) => e.message,
-        Err(ServiceError::Conflict(m)) => m,
         Err(e) => return Err(e.into()),
     };
     Ok(unprocessable(Problem {

@@ -111,22 +111,11 @@ pub struct FileExport {
     pub summary: Summary,
 }
 
-/// Why an export could not be produced.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    #[error(transparent)]
-    Service(#[from] ServiceError),
-    /// A file could not be written or read (the archive, the request
-    /// log); the message names it.
-    #[error("{0}")]
-    Io(String),
-}
-
-impl From<steward_storage::StorageError> for ExportError {
-    fn from(e: steward_storage::StorageError) -> Self {
-        ExportError::Service(e.into())
-    }
-}
+/// What the requester of a failed export is told when the failure was not
+/// theirs (a file that could not be written): the cause is in the server
+/// log, under the export's id.
+const INTERNAL_FAILURE: &str =
+    "The archive could not be produced because of an internal error; it is logged under this export's id. Request a new export.";
 
 /// The name an archive is offered under: no personal data in it beyond the id.
 fn download_name(e: &GdprExport) -> String {
@@ -300,9 +289,15 @@ impl Services {
             Ok::<_, std::io::Error>((file, size))
         })
         .await
-        .map_err(|e| ServiceError::Conflict(format!("opening the archive stopped: {e}")))?;
+        .map_err(|e| ServiceError::internal("opening the archive stopped", e))?;
         let (file, size) = match opened {
             Ok(f) => f,
+            Err(e) if !is_missing(&e) => {
+                return Err(ServiceError::internal(
+                    format_args!("cannot open the archive of export {}", export.id),
+                    e,
+                ))
+            }
             Err(e) => {
                 // Removed behind our back: it is gone for good.
                 tracing::warn!(export = export.id, error = %e, "an export archive is missing");
@@ -381,14 +376,14 @@ impl Services {
         let dir = self.exports.dir.clone();
         tokio::task::spawn_blocking(move || sweep_orphans(&dir, &keep))
             .await
-            .map_err(|e| ServiceError::Conflict(format!("the archive sweep stopped: {e}")))?;
+            .map_err(|e| ServiceError::internal("the archive sweep stopped", e))?;
         Ok(due.len())
     }
 
     /// Builds the archive of one requested export (the `gdpr.export` job).
     /// Idempotent: an export already ready or expired is left alone, one
     /// interrupted or failed before is built again.
-    pub async fn run_export(&self, export_id: i64) -> Result<(), ExportError> {
+    pub async fn run_export(&self, export_id: i64) -> Result<(), ServiceError> {
         let mut conn = self.db.conn().await?;
         let Some(export) = gdpr_exports::find(&mut conn, export_id).await? else {
             // Its record went with an erased person: nothing left to do.
@@ -403,22 +398,29 @@ impl Services {
         drop(conn);
         let result = match subject {
             Some(subject) => self.produce(export.clone(), subject).await,
-            None => Err(ExportError::Service(ServiceError::NotFound("user"))),
+            None => Err(ServiceError::NotFound("user")),
         };
         if let Err(e) = &result {
+            let shown = match e {
+                ServiceError::Internal(cause) => {
+                    tracing::error!(export = export_id, %cause, "a personal-data export failed");
+                    INTERNAL_FAILURE.to_string()
+                }
+                other => other.to_string(),
+            };
             let mut conn = self.db.conn().await?;
-            gdpr_exports::fail(&mut conn, export_id, &e.to_string(), Timestamp::now()).await?;
+            gdpr_exports::fail(&mut conn, export_id, &shown, Timestamp::now()).await?;
         }
         result
     }
 
-    async fn produce(&self, export: GdprExport, subject: User) -> Result<(), ExportError> {
+    async fn produce(&self, export: GdprExport, subject: User) -> Result<(), ServiceError> {
         let dir = self.exports.dir.clone();
         create_private_dir(&dir).map_err(|e| {
-            ExportError::Io(format!(
-                "cannot create the export directory {}: {e}",
-                dir.display()
-            ))
+            ServiceError::internal(
+                format_args!("cannot create the export directory {}", dir.display()),
+                e,
+            )
         })?;
         let name = random_file_name();
         let path = dir.join(&name);
@@ -476,9 +478,9 @@ impl Services {
         &self,
         subject: &User,
         output: &Path,
-    ) -> Result<FileExport, ExportError> {
+    ) -> Result<FileExport, ServiceError> {
         if subject.kind != PrincipalKind::User {
-            return Err(ServiceError::NotFound("user").into());
+            return Err(ServiceError::NotFound("user"));
         }
         let meta = ExportMeta {
             export_id: None,
@@ -516,7 +518,7 @@ impl Services {
         subject: User,
         meta: ExportMeta,
         dest: PathBuf,
-    ) -> Result<(archive::Written, Summary), ExportError> {
+    ) -> Result<(archive::Written, Summary), ServiceError> {
         let subject_id = subject.id;
         // Audited reads still queued belong in the person's audit trail;
         // written first, before the snapshot's connection is taken.
@@ -529,7 +531,7 @@ impl Services {
             let now = Timestamp::now();
             let doc = document::build(&gathered, &meta, &request_log, now);
             let json = serde_json::to_vec_pretty(&doc)
-                .map_err(|e| ExportError::Io(format!("cannot render the document: {e}")))?;
+                .map_err(|e| ServiceError::internal("cannot render the document", e))?;
             let summary = doc.into_summary();
             let readme = document::readme(&gathered.subject.login, now, &meta.public_url);
             let mtime = u64::try_from(now.micros() / 1_000_000).unwrap_or(0);
@@ -548,11 +550,13 @@ impl Services {
                 &["files/"],
                 mtime,
             )
-            .map_err(|e| ExportError::Io(format!("cannot write {}: {e}", dest.display())))?;
-            Ok::<_, ExportError>((written, summary))
+            .map_err(|e| {
+                ServiceError::internal(format_args!("cannot write {}", dest.display()), e)
+            })?;
+            Ok::<_, ServiceError>((written, summary))
         });
         job.await
-            .map_err(|e| ExportError::Io(format!("writing the archive stopped: {e}")))?
+            .map_err(|e| ServiceError::internal("writing the archive stopped", e))?
     }
 
     /// The request log's lines of the person's own requests, as the log
@@ -560,11 +564,11 @@ impl Services {
     async fn request_log_for_export(
         &self,
         subject_id: UserId,
-    ) -> Result<Vec<serde_json::Value>, ExportError> {
+    ) -> Result<Vec<serde_json::Value>, ServiceError> {
         self.request_log
             .lines_for_user(subject_id)
             .await
-            .map_err(|e| ExportError::Io(format!("cannot read the request log: {e}")))
+            .map_err(|e| ServiceError::internal("cannot read the request log", e))
     }
 }
 
@@ -589,6 +593,15 @@ pub async fn expiry_job(s: Services, _: serde_json::Value) -> Result<(), String>
         tracing::info!(expired = n, "expired personal-data export archives deleted");
     }
     Ok(())
+}
+
+/// Whether opening a file failed because it is not there (rather than
+/// because it cannot be read).
+fn is_missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 fn remove_file_if_present(path: &Path) {
