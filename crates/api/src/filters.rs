@@ -1,6 +1,13 @@
 //! API v3 query syntax: `filters=[{"name":{"operator":"=","values":[...]}}]`
 //! and `sortBy=[["name","asc"]]`. Parsed here into plain structs; each
 //! resource then says which names and operators it knows.
+//!
+//! Names come in several spellings: OpenProject's own (`assignee`,
+//! `createdAt`), snake_case (`created_at`), and the column names of its
+//! database and of Redmine, which clients written against either send
+//! (`assigned_to_id`, `project_id`, `fixed_version_id`). A collection lists
+//! each name once, in the API's spelling; [`resolve`] finds the entry for
+//! any spelling of it, so that every collection accepts every spelling.
 
 use serde_json::Value;
 
@@ -14,6 +21,12 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// This filter's name as the collection spells it (one of `known`),
+    /// whatever spelling the client used; an unknown name is refused.
+    pub fn resolve(&self, known: &[&'static str]) -> Result<&'static str, ApiError> {
+        resolve(&self.name, known).ok_or_else(|| unknown_filter(&self.name, known))
+    }
+
     pub fn unknown_operator(&self, allowed: &[&str]) -> ApiError {
         ApiError::InvalidQuery(format!(
             "Filter {:?} does not support operator {:?}; use one of: {}.",
@@ -81,7 +94,78 @@ pub fn parse_filters(raw: Option<&str>) -> Result<Vec<Filter>, ApiError> {
 
 pub fn unknown_filter(name: &str, known: &[&str]) -> ApiError {
     ApiError::InvalidQuery(format!(
-        "Unknown filter {name:?}; this collection can be filtered by: {}.",
+        "Unknown filter {name:?}; this collection can be filtered by: {} (camelCase, snake_case and the _id form of each are accepted too).",
+        known.join(", ")
+    ))
+}
+
+/// Names that OpenProject's database columns and Redmine give to what
+/// the API calls otherwise, as [`name_key`]s: (theirs, the API's).
+const SYNONYMS: &[(&str, &str)] = &[
+    ("assignedto", "assignee"),
+    ("fixedversion", "version"),
+    ("doneratio", "percentagedone"),
+    ("createdon", "createdat"),
+    ("updatedon", "updatedat"),
+    ("tracker", "type"),
+];
+
+/// What every spelling of a name has in common: its words in lower case
+/// without separators (`createdAt`, `created_at` and `CreatedAt` are all
+/// `createdat`), without a trailing `id` word (`project_id` and
+/// `projectId` are `project`; `id` alone stays), and OpenProject's names
+/// for the database's columns (`assigned_to_id` is `assignee`).
+pub fn name_key(name: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut after_lower = false;
+    for c in name.chars() {
+        if c == '_' || c == '-' {
+            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+            after_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && after_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        after_lower = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_lowercase());
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    if words.len() > 1 && words.last().is_some_and(|w| w == "id") {
+        words.pop();
+    }
+    let key = words.concat();
+    match SYNONYMS.iter().find(|(theirs, _)| *theirs == key) {
+        Some((_, ours)) => (*ours).to_string(),
+        None => key,
+    }
+}
+
+/// The entry of `known` that `name` spells, if any: the one filter, sort
+/// or grouping name resolver of every collection.
+pub fn resolve(name: &str, known: &[&'static str]) -> Option<&'static str> {
+    let key = name_key(name);
+    debug_assert!(
+        known.iter().filter(|k| name_key(k) == key).count() <= 1,
+        "two entries of {known:?} are spellings of {name:?}"
+    );
+    known.iter().copied().find(|k| name_key(k) == key)
+}
+
+/// The sort field `field` names (one of `known`), or the clear error
+/// naming what this collection (`what`) can be sorted by.
+pub fn sort_field(
+    field: &str,
+    known: &[&'static str],
+    what: &str,
+) -> Result<&'static str, ApiError> {
+    resolve(field, known).ok_or_else(|| unknown_sort(field, known, what))
+}
+
+pub fn unknown_sort(field: &str, known: &[&str], what: &str) -> ApiError {
+    ApiError::InvalidQuery(format!(
+        "{what} cannot be sorted by {field:?}; use {} (camelCase, snake_case and the _id form of each are accepted too).",
         known.join(", ")
     ))
 }
@@ -140,6 +224,72 @@ mod tests {
             let e = parse_filters(Some(bad)).unwrap_err();
             assert!(matches!(e, ApiError::InvalidQuery(_)), "{bad}");
         }
+    }
+
+    #[test]
+    fn every_spelling_has_one_key() {
+        for (spellings, key) in [
+            (
+                &["project", "project_id", "projectId", "Project"][..],
+                "project",
+            ),
+            (
+                &[
+                    "assignee",
+                    "assigned_to",
+                    "assigned_to_id",
+                    "assignedToId",
+                    "assignee_id",
+                ],
+                "assignee",
+            ),
+            (
+                &["version", "version_id", "fixed_version_id", "fixedVersion"],
+                "version",
+            ),
+            (&["type", "type_id", "typeId", "tracker_id"], "type"),
+            (
+                &["createdAt", "created_at", "CreatedAt", "created_on"],
+                "createdat",
+            ),
+            (&["startDate", "start_date"], "startdate"),
+            (
+                &["percentageDone", "done_ratio", "percentage_done"],
+                "percentagedone",
+            ),
+            (&["parent", "parent_id", "parentID"], "parent"),
+            (&["id", "ID", "_id"], "id"),
+            (
+                &["name_and_identifier", "nameAndIdentifier"],
+                "nameandidentifier",
+            ),
+        ] {
+            for s in spellings {
+                assert_eq!(name_key(s), key, "{s}");
+            }
+        }
+        assert_ne!(name_key("identifier"), name_key("id"));
+    }
+
+    #[test]
+    fn resolves_to_the_collections_spelling() {
+        let known = ["status", "assignee", "createdAt", "parent_id", "id"];
+        assert_eq!(resolve("status_id", &known), Some("status"));
+        assert_eq!(resolve("assigned_to_id", &known), Some("assignee"));
+        assert_eq!(resolve("created_at", &known), Some("createdAt"));
+        assert_eq!(resolve("parent", &known), Some("parent_id"));
+        assert_eq!(resolve("parentId", &known), Some("parent_id"));
+        assert_eq!(resolve("id", &known), Some("id"));
+        assert_eq!(resolve("author", &known), None);
+        assert_eq!(resolve("", &known), None);
+        let e = Filter {
+            name: "colour".into(),
+            operator: "=".into(),
+            values: vec![],
+        }
+        .resolve(&known)
+        .unwrap_err();
+        assert!(e.to_string().contains("Unknown filter \"colour\""), "{e}");
     }
 
     #[test]

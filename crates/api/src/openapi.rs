@@ -193,7 +193,10 @@ const WORK_PACKAGE_QUERY: &[Param] = &[
          `status` (`o` open, `c` closed, `*`, `=`, `!`); `type`, `priority`, `project`, `id` \
          (`=`, `!`); `parent`, `version` (`=`, `!`, `*`, `!*`); `assignee`, `responsible` \
          (`=`, `!`, `*`, `!*`) and `author` (`=`, `!`), with user ids or `me`; `subject` \
-         (`~`, `!~`); `createdAt`, `updatedAt` (`<>d`, `=d`, `>t-`, `<t-`, `t-`, `t`, `w`).",
+         (`~`, `!~`); `createdAt`, `updatedAt` (`<>d`, `=d`, `>t-`, `<t-`, `t-`, `t`, `w`). \
+         Filter and sort names of every collection are also accepted in snake_case, in \
+         their `_id` form and under the database's names (`project_id`, `created_at`, \
+         `assigned_to_id`, `fixed_version_id`).",
     ),
     param(
         "sortBy",

@@ -14,7 +14,7 @@ use steward_storage::audit_events::{AuditEvent, AuditFilter, UserCond};
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, QueryParams};
-use crate::filters::{parse_filters, parse_sort, unknown_filter, Filter};
+use crate::filters::{parse_filters, parse_sort, resolve, unknown_filter, Filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::shared::kept_query;
 use crate::routes::work_packages::{day_start, OptLink};
@@ -85,6 +85,7 @@ const FILTERS: &[&str] = &[
     "event",
     "actor",
     "targetUser",
+    "target",
     "createdAt",
     "requestId",
 ];
@@ -207,7 +208,7 @@ fn created_at(f: &Filter) -> Result<(Option<Timestamp>, Option<Timestamp>), ApiE
 fn audit_filter(q: &QueryParams, me: UserId) -> Result<AuditFilter, ApiError> {
     let mut filter = AuditFilter::default();
     for f in parse_filters(q.get("filters"))? {
-        match f.name.as_str() {
+        match f.resolve(FILTERS)? {
             "category" => {
                 let (cats, negate) = values(&f)?;
                 if let Some(bad) = cats
@@ -247,7 +248,7 @@ fn oldest_first(q: &QueryParams) -> Result<bool, ApiError> {
     let sort = parse_sort(q.get("sortBy"))?;
     match sort.as_slice() {
         [] => Ok(false),
-        [(field, desc)] if ["id", "createdAt", "created_at"].contains(&field.as_str()) => Ok(!desc),
+        [(field, desc)] if resolve(field, &["id", "createdAt"]).is_some() => Ok(!desc),
         _ => Err(ApiError::InvalidQuery(
             "The audit trail is sorted by createdAt (or id) only: sortBy=[[\"createdAt\",\"asc\"]] \
              or [[\"createdAt\",\"desc\"]] (the default)."

@@ -13,7 +13,7 @@ use steward_storage::principals::PrincipalSort;
 use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
-use crate::filters::{parse_filters, parse_sort};
+use crate::filters::{parse_filters, parse_sort, sort_field, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::principals::{self, PrincipalRepr};
 use crate::routes::shared::{encode, href_id, reader_access, LinkIn};
@@ -105,19 +105,17 @@ fn view_repr(view: &GroupView, viewer: Option<&User>) -> GroupRepr {
     represent_with_members(&view.group, &view.members, viewer)
 }
 
+const SORTS: &[&str] = &["id", "createdAt", "updatedAt"];
+
 fn group_sort(q: &QueryParams) -> Result<Vec<(PrincipalSort, bool)>, ApiError> {
     parse_sort(q.get("sortBy"))?
         .into_iter()
         .map(|(field, desc)| {
-            let s = match field.as_str() {
+            let s = match sort_field(&field, SORTS, "Groups")? {
                 "id" => PrincipalSort::Id,
-                "created_at" | "createdAt" => PrincipalSort::CreatedAt,
-                "updated_at" | "updatedAt" => PrincipalSort::UpdatedAt,
-                other => {
-                    return Err(ApiError::InvalidQuery(format!(
-                        "Groups cannot be sorted by {other:?}; use id, created_at or updated_at."
-                    )))
-                }
+                "createdAt" => PrincipalSort::CreatedAt,
+                "updatedAt" => PrincipalSort::UpdatedAt,
+                other => return Err(unknown_sort(other, SORTS, "Groups")),
             };
             Ok((s, desc))
         })

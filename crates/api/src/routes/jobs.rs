@@ -12,7 +12,7 @@ use steward_storage::jobs::{Job, JobFilter, JobSort};
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, QueryParams};
-use crate::filters::{parse_filters, parse_sort, unknown_filter};
+use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::shared::kept_query;
 use crate::AppState;
@@ -77,11 +77,12 @@ pub fn represent(j: &Job) -> JobRepr {
 }
 
 const FILTERS: &[&str] = &["status", "kind"];
+const SORTS: &[&str] = &["id", "runAt", "createdAt", "updatedAt"];
 
 fn job_filter(q: &QueryParams) -> Result<JobFilter, ApiError> {
     let mut filter = JobFilter::default();
     for f in parse_filters(q.get("filters"))? {
-        match f.name.as_str() {
+        match f.resolve(FILTERS)? {
             "status" => {
                 let statuses = parse_statuses(&f.values).map_err(ApiError::InvalidQuery)?;
                 filter.statuses = Some(match f.operator.as_str() {
@@ -108,16 +109,12 @@ fn job_sort(q: &QueryParams) -> Result<Vec<(JobSort, bool)>, ApiError> {
     parse_sort(q.get("sortBy"))?
         .into_iter()
         .map(|(field, desc)| {
-            let s = match field.as_str() {
+            let s = match sort_field(&field, SORTS, "Jobs")? {
                 "id" => JobSort::Id,
-                "runAt" | "run_at" => JobSort::RunAt,
-                "createdAt" | "created_at" => JobSort::CreatedAt,
-                "updatedAt" | "updated_at" => JobSort::UpdatedAt,
-                other => {
-                    return Err(ApiError::InvalidQuery(format!(
-                        "Jobs cannot be sorted by {other:?}; use id, runAt, createdAt or updatedAt."
-                    )))
-                }
+                "runAt" => JobSort::RunAt,
+                "createdAt" => JobSort::CreatedAt,
+                "updatedAt" => JobSort::UpdatedAt,
+                other => return Err(unknown_sort(other, SORTS, "Jobs")),
             };
             Ok((s, desc))
         })

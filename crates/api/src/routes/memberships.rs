@@ -91,12 +91,13 @@ pub fn represent(v: &MembershipView) -> MembershipRepr {
     }
 }
 
-const FILTERS: &[&str] = &["project", "principal"];
+/// `user` is OpenProject's older name of `principal`.
+const FILTERS: &[&str] = &["project", "principal", "user"];
 
 fn membership_filter(q: &QueryParams) -> Result<MembershipFilter, ApiError> {
     let mut filter = MembershipFilter::default();
     for f in parse_filters(q.get("filters"))? {
-        match f.name.as_str() {
+        match f.resolve(FILTERS)? {
             "project" => match f.operator.as_str() {
                 "=" => filter.project_ids = Some(id_values("project", &f.values)?),
                 _ => return Err(f.unknown_operator(&["="])),

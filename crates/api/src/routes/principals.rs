@@ -66,7 +66,7 @@ const FILTERS: &[&str] = &["type", "member", "name", "any_name_attribute"];
 fn principal_query(q: &QueryParams) -> Result<PrincipalQuery, ApiError> {
     let mut query = PrincipalQuery::default();
     for f in parse_filters(q.get("filters"))? {
-        match f.name.as_str() {
+        match f.resolve(FILTERS)? {
             "type" => {
                 let mut kinds = Vec::new();
                 for v in &f.values {

@@ -17,7 +17,7 @@ use steward_storage::projects::ProjectFilter;
 use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
-use crate::filters::{parse_filters, parse_sort, unknown_filter};
+use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::shared::{
     bool_value, encode, href_segment, id_values, kept_query, markdown, nullable, reader_access,
@@ -114,18 +114,19 @@ pub fn represent(p: &Project, access: &Access) -> ProjectRepr {
 }
 
 const FILTERS: &[&str] = &["active", "public", "id", "name_and_identifier", "parent_id"];
+const SORTS: &[&str] = &["id", "name", "identifier", "createdAt", "updatedAt"];
 
 fn project_filter(q: &QueryParams) -> Result<ProjectFilter, ApiError> {
     let mut filter = ProjectFilter::default();
     for f in parse_filters(q.get("filters"))? {
-        match f.name.as_str() {
-            "active" | "public" => {
+        match f.resolve(FILTERS)? {
+            name @ ("active" | "public") => {
                 let v = match f.operator.as_str() {
-                    "=" => bool_value(&f.name, &f.values)?,
-                    "!" => !bool_value(&f.name, &f.values)?,
+                    "=" => bool_value(name, &f.values)?,
+                    "!" => !bool_value(name, &f.values)?,
                     _ => return Err(f.unknown_operator(&["=", "!"])),
                 };
-                if f.name == "active" {
+                if name == "active" {
                     filter.active = Some(v);
                 } else {
                     filter.public = Some(v);
@@ -135,11 +136,11 @@ fn project_filter(q: &QueryParams) -> Result<ProjectFilter, ApiError> {
                 "=" => filter.ids = Some(id_values("id", &f.values)?),
                 _ => return Err(f.unknown_operator(&["="])),
             },
-            "name_and_identifier" | "nameAndIdentifier" => match f.operator.as_str() {
+            "name_and_identifier" => match f.operator.as_str() {
                 "~" | "**" => filter.name_contains = Some(f.values.join(" ")),
                 _ => return Err(f.unknown_operator(&["~"])),
             },
-            "parent_id" | "parent" => match f.operator.as_str() {
+            "parent_id" => match f.operator.as_str() {
                 "=" => match id_values("parent_id", &f.values)?.as_slice() {
                     [id] => filter.parent_id = Some(Some(*id)),
                     _ => {
@@ -160,17 +161,13 @@ fn project_filter(q: &QueryParams) -> Result<ProjectFilter, ApiError> {
 fn project_order(q: &QueryParams) -> Result<String, ApiError> {
     let mut order = Vec::new();
     for (field, desc) in parse_sort(q.get("sortBy"))? {
-        let col = match field.as_str() {
+        let col = match sort_field(&field, SORTS, "Projects")? {
             "id" => "p.id",
             "name" => "lower(p.name)",
             "identifier" => "p.identifier",
-            "created_at" | "createdAt" => "p.created_at",
-            "updated_at" | "updatedAt" => "p.updated_at",
-            other => {
-                return Err(ApiError::InvalidQuery(format!(
-                    "Projects cannot be sorted by {other:?}; use id, name, identifier, created_at or updated_at."
-                )))
-            }
+            "createdAt" => "p.created_at",
+            "updatedAt" => "p.updated_at",
+            other => return Err(unknown_sort(other, SORTS, "Projects")),
         };
         order.push(format!("{col} {}", if desc { "DESC" } else { "ASC" }));
     }

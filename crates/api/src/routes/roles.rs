@@ -61,7 +61,7 @@ fn keep(q: &QueryParams) -> Result<impl Fn(&Role) -> bool, ApiError> {
     let mut grantable: Option<bool> = None;
     let mut units: Option<Vec<String>> = None;
     for f in parse_filters(q.get("filters"))? {
-        match f.name.as_str() {
+        match f.resolve(FILTERS)? {
             "grantable" => match f.operator.as_str() {
                 "=" => grantable = Some(bool_value("grantable", &f.values)?),
                 _ => return Err(f.unknown_operator(&["="])),

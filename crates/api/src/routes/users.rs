@@ -15,7 +15,7 @@ use steward_storage::users::{UserFilter, UserSort};
 use crate::auth::{Admin, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
-use crate::filters::{parse_filters, parse_sort, unknown_filter};
+use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
 use crate::routes::work_packages::OptLink;
@@ -123,11 +123,13 @@ async fn full(state: &AppState, u: &User, viewer_is_admin: bool) -> Result<UserR
 }
 
 const FILTERS: &[&str] = &["status", "login", "name"];
+/// `lastName` is what `name` sorts by.
+const SORTS: &[&str] = &["id", "login", "name", "lastName", "createdAt", "status"];
 
 fn user_filter(q: &QueryParams) -> Result<UserFilter, ApiError> {
     let mut filter = UserFilter::default();
     for f in parse_filters(q.get("filters"))? {
-        match f.name.as_str() {
+        match f.resolve(FILTERS)? {
             "status" => {
                 let mut statuses = Vec::new();
                 for v in &f.values {
@@ -166,17 +168,13 @@ fn user_sort(q: &QueryParams) -> Result<Vec<(UserSort, bool)>, ApiError> {
     parse_sort(q.get("sortBy"))?
         .into_iter()
         .map(|(field, desc)| {
-            let s = match field.as_str() {
+            let s = match sort_field(&field, SORTS, "Users")? {
                 "id" => UserSort::Id,
                 "login" => UserSort::Login,
-                "name" | "lastname" | "lastName" => UserSort::Name,
-                "created_at" | "createdAt" => UserSort::CreatedAt,
+                "name" | "lastName" => UserSort::Name,
+                "createdAt" => UserSort::CreatedAt,
                 "status" => UserSort::Status,
-                other => {
-                    return Err(ApiError::InvalidQuery(format!(
-                        "Users cannot be sorted by {other:?}; use id, login, name, createdAt or status."
-                    )))
-                }
+                other => return Err(unknown_sort(other, SORTS, "Users")),
             };
             Ok((s, desc))
         })

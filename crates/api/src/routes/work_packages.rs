@@ -25,7 +25,7 @@ use steward_storage::work_packages::{
 use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
-use crate::filters::{parse_filters, parse_sort, unknown_filter, Filter};
+use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort, Filter};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::markdown;
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
@@ -349,23 +349,36 @@ impl<'a> ProjectPerms<'a> {
 
 // ---------------------------------------------------------------- listing
 
+/// In the API's spelling; every other spelling is resolved to these.
 const FILTERS: &[&str] = &[
     "status",
     "type",
     "priority",
     "assignee",
-    "assigned_to",
     "author",
     "responsible",
     "project",
     "subject",
     "createdAt",
-    "created_at",
     "updatedAt",
-    "updated_at",
     "id",
     "parent",
     "version",
+];
+
+const SORTS: &[&str] = &[
+    "id",
+    "subject",
+    "status",
+    "type",
+    "priority",
+    "createdAt",
+    "updatedAt",
+    "startDate",
+    "dueDate",
+    "assignee",
+    "project",
+    "percentageDone",
 ];
 
 fn ids_or_me(f: &Filter, me: Option<&User>) -> Result<Vec<i64>, ApiError> {
@@ -521,7 +534,7 @@ fn user_cond(
 pub fn conditions(filters: &[Filter], me: Option<&User>) -> Result<Vec<Cond>, ApiError> {
     let mut out = Vec::new();
     for f in filters {
-        let cond = match f.name.as_str() {
+        let cond = match f.resolve(FILTERS)? {
             "status" => match f.operator.as_str() {
                 "o" => Cond::StatusOpen(true),
                 "c" => Cond::StatusOpen(false),
@@ -535,7 +548,7 @@ pub fn conditions(filters: &[Filter], me: Option<&User>) -> Result<Vec<Cond>, Ap
             "id" => id_cond(f, IdColumn::Id, false)?,
             "parent" => id_cond(f, IdColumn::Parent, true)?,
             "version" => id_cond(f, IdColumn::Version, true)?,
-            "assignee" | "assigned_to" => user_cond(f, UserColumn::Assignee, me, true)?,
+            "assignee" => user_cond(f, UserColumn::Assignee, me, true)?,
             "author" => user_cond(f, UserColumn::Author, me, false)?,
             "responsible" => user_cond(f, UserColumn::Responsible, me, true)?,
             "subject" => match f.operator.as_str() {
@@ -545,8 +558,8 @@ pub fn conditions(filters: &[Filter], me: Option<&User>) -> Result<Vec<Cond>, Ap
                 },
                 _ => return Err(f.unknown_operator(&["~", "!~"])),
             },
-            "createdAt" | "created_at" => time_range(f, TimeColumn::CreatedAt)?,
-            "updatedAt" | "updated_at" => time_range(f, TimeColumn::UpdatedAt)?,
+            "createdAt" => time_range(f, TimeColumn::CreatedAt)?,
+            "updatedAt" => time_range(f, TimeColumn::UpdatedAt)?,
             other => return Err(unknown_filter(other, FILTERS)),
         };
         out.push(cond);
@@ -558,24 +571,20 @@ pub fn sorting(raw: Option<&str>) -> Result<Vec<(Sort, bool)>, ApiError> {
     parse_sort(raw)?
         .into_iter()
         .map(|(field, desc)| {
-            let s = match field.as_str() {
+            let s = match sort_field(&field, SORTS, "Work packages")? {
                 "id" => Sort::Id,
                 "subject" => Sort::Subject,
                 "status" => Sort::Status,
                 "type" => Sort::Type,
                 "priority" => Sort::Priority,
-                "createdAt" | "created_at" => Sort::CreatedAt,
-                "updatedAt" | "updated_at" => Sort::UpdatedAt,
-                "startDate" | "start_date" => Sort::StartDate,
-                "dueDate" | "due_date" => Sort::DueDate,
-                "assignee" | "assigned_to" => Sort::Assignee,
+                "createdAt" => Sort::CreatedAt,
+                "updatedAt" => Sort::UpdatedAt,
+                "startDate" => Sort::StartDate,
+                "dueDate" => Sort::DueDate,
+                "assignee" => Sort::Assignee,
                 "project" => Sort::Project,
-                "percentageDone" | "done_ratio" => Sort::PercentageDone,
-                other => {
-                    return Err(ApiError::InvalidQuery(format!(
-                        "Work packages cannot be sorted by {other:?}; use id, subject, status, type, priority, createdAt, updatedAt, startDate, dueDate, assignee, project or percentageDone."
-                    )))
-                }
+                "percentageDone" => Sort::PercentageDone,
+                other => return Err(unknown_sort(other, SORTS, "Work packages")),
             };
             Ok((s, desc))
         })
