@@ -205,6 +205,14 @@ const WORK_PACKAGE_QUERY: &[Param] = &[
          `status`, `type`, `priority`, `createdAt`, `updatedAt`, `startDate`, `dueDate`, \
          `assignee`, `project`, `percentageDone`. Default: by id.",
     ),
+    param(
+        "groupBy",
+        ParamType::Text,
+        "Groups the matching work packages by `status`, `type`, `priority`, `project`, \
+         `assignee`, `author`, `responsible`, `version` or `parent`: the collection then \
+         carries `groups`, each a `GroupBy` with the value, its link and the count over \
+         every match.",
+    ),
     TIMESTAMPS,
 ];
 const USER_QUERY: &[Param] = &[
@@ -2601,7 +2609,7 @@ fn with_custom_fields(mut schema: Value, what: &str) -> Value {
 
 /// A page of a HAL collection whose elements have the schema `element`.
 fn page_schema(kind: &str, element: &str) -> Value {
-    object(
+    let mut page = object(
         &[
             ("_type", constant(kind)),
             ("total", described(integer(), "Elements in all pages.")),
@@ -2632,7 +2640,31 @@ fn page_schema(kind: &str, element: &str) -> Value {
             "_embedded",
             "_links",
         ],
-    )
+    );
+    if kind == "WorkPackageCollection" {
+        page["properties"]["groups"] = described(
+            array(object(
+                &[
+                    ("_type", constant("GroupBy")),
+                    ("value", or_null("string")),
+                    ("count", integer()),
+                    (
+                        "_links",
+                        object(
+                            &[
+                                ("valueLink", array(schema_ref("Link"))),
+                                ("groupBy", schema_ref("Link")),
+                            ],
+                            &["valueLink", "groupBy"],
+                        ),
+                    ),
+                ],
+                &["_type", "value", "count", "_links"],
+            )),
+            "With `groupBy`: each value (\"not set\" last) and how many matching work packages have it.",
+        );
+    }
+    page
 }
 
 /// A whole collection in one answer.

@@ -265,20 +265,7 @@ impl Services {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<WorkPackageRow>, i64), ServiceError> {
-        let scope = access.scope(Permission::ViewWorkPackages);
-        query.scope = match query.scope.ids.is_empty() {
-            // A caller-supplied project restriction narrows the permitted scope.
-            true => scope,
-            false => {
-                let wanted = std::mem::take(&mut query.scope.ids);
-                query.conds.push(wps::Cond::IdIn {
-                    col: wps::IdColumn::Project,
-                    ids: wanted,
-                    negate: false,
-                });
-                scope
-            }
-        };
+        visible_only(access, &mut query);
         let mut conn = self.db.conn().await?;
         let rows = wps::list(&mut conn, &query, limit, offset).await?;
         let version = wps::data_version(&mut conn).await?;
@@ -293,6 +280,19 @@ impl Services {
             }
         };
         Ok((rows, total))
+    }
+
+    /// How many of the work packages `query` finds (of those `access` may
+    /// see) have each value of `by`: the groups of a grouped listing.
+    pub async fn work_package_groups(
+        &self,
+        access: &Access,
+        mut query: Query,
+        by: wps::GroupColumn,
+    ) -> Result<Vec<wps::GroupCount>, ServiceError> {
+        visible_only(access, &mut query);
+        let mut conn = self.db.conn().await?;
+        Ok(wps::group_counts(&mut conn, &query, by).await?)
     }
 
     /// Creates a work package in the project named by `input.project_id`.
@@ -1070,4 +1070,19 @@ impl Names {
             new: look(c.new),
         }
     }
+}
+
+/// Restricts a listing to the projects whose work packages `access` may
+/// see; a caller-supplied project restriction narrows that scope.
+fn visible_only(access: &Access, query: &mut Query) {
+    let scope = access.scope(Permission::ViewWorkPackages);
+    if !query.scope.ids.is_empty() {
+        let wanted = std::mem::take(&mut query.scope.ids);
+        query.conds.push(wps::Cond::IdIn {
+            col: wps::IdColumn::Project,
+            ids: wanted,
+            negate: false,
+        });
+    }
+    query.scope = scope;
 }

@@ -569,6 +569,76 @@ pub fn count_sql(q: &Query) -> (String, Vec<Param>) {
     )
 }
 
+/// What work packages can be grouped by (`groupBy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupColumn {
+    Status,
+    Type,
+    Priority,
+    Project,
+    Assignee,
+    Author,
+    Responsible,
+    Version,
+    Parent,
+}
+
+impl GroupColumn {
+    /// The grouped column, and the name shown for its value (from
+    /// [`NAME_JOINS`]).
+    fn sql(self) -> (&'static str, &'static str) {
+        match self {
+            GroupColumn::Status => ("w.status_id", "s.name"),
+            GroupColumn::Type => ("w.type_id", "t.name"),
+            GroupColumn::Priority => ("w.priority_id", "pr.name"),
+            GroupColumn::Project => ("w.project_id", "p.name"),
+            GroupColumn::Assignee => (
+                "w.assigned_to_id",
+                "trim(asg.firstname || ' ' || asg.lastname)",
+            ),
+            GroupColumn::Author => ("w.author_id", "trim(au.firstname || ' ' || au.lastname)"),
+            GroupColumn::Responsible => (
+                "w.responsible_id",
+                "trim(rsp.firstname || ' ' || rsp.lastname)",
+            ),
+            GroupColumn::Version => ("w.version_id", "v.name"),
+            GroupColumn::Parent => ("w.parent_id", "par.subject"),
+        }
+    }
+}
+
+/// One group of a grouped listing: the value (none for "not set"), its
+/// name and how many work packages have it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupCount {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub count: i64,
+}
+
+impl FromRow for GroupCount {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
+        Ok(GroupCount {
+            id: r.opt_i64(0)?,
+            name: r.opt_string(1)?,
+            count: r.i64(2)?,
+        })
+    }
+}
+
+/// How many of the work packages a query matches have each value of
+/// `by`, by value; "not set" last on both engines.
+pub async fn group_counts(conn: &mut Conn, q: &Query, by: GroupColumn) -> Result<Vec<GroupCount>> {
+    let mut params = Vec::new();
+    let wh = where_clause(q, &mut params);
+    let (col, name) = by.sql();
+    let sql = format!(
+        "SELECT {col}, max({name}), count(*) FROM work_packages w {NAME_JOINS} WHERE {wh} \
+         GROUP BY {col} ORDER BY {col} IS NULL, {col}"
+    );
+    conn.query(&sql, params).await
+}
+
 pub async fn count(conn: &mut Conn, q: &Query) -> Result<i64> {
     let (sql, params) = count_sql(q);
     conn.query_one(&sql, params).await

@@ -19,13 +19,15 @@ use steward_services::authz::Access;
 use steward_services::work_packages::{CreatedWorkPackage, WorkPackageInput};
 use steward_services::ServiceError;
 use steward_storage::work_packages::{
-    Cond, IdColumn, Query, Sort, TimeColumn, UserColumn, WorkPackageRow,
+    Cond, GroupColumn, IdColumn, Query, Sort, TimeColumn, UserColumn, WorkPackageRow,
 };
 
 use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
-use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort, Filter};
+use crate::filters::{
+    parse_filters, parse_sort, resolve, sort_field, unknown_filter, unknown_sort, Filter,
+};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::markdown;
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
@@ -591,6 +593,86 @@ pub fn sorting(raw: Option<&str>) -> Result<Vec<(Sort, bool)>, ApiError> {
         .collect()
 }
 
+/// What `groupBy` takes, in the API's spelling (any other spelling of
+/// these is resolved to them).
+const GROUP_BYS: &[&str] = &[
+    "status",
+    "type",
+    "priority",
+    "project",
+    "assignee",
+    "author",
+    "responsible",
+    "version",
+    "parent",
+];
+
+/// What `groupBy` asks for: the column, the collection its values link
+/// to, and its name in the API's spelling.
+struct Grouping {
+    by: GroupColumn,
+    values: &'static str,
+    name: &'static str,
+}
+
+fn grouping(raw: Option<&str>) -> Result<Option<Grouping>, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let name = resolve(raw, GROUP_BYS);
+    let (by, values) = match name {
+        Some("status") => (GroupColumn::Status, "statuses"),
+        Some("type") => (GroupColumn::Type, "types"),
+        Some("priority") => (GroupColumn::Priority, "priorities"),
+        Some("project") => (GroupColumn::Project, "projects"),
+        Some("assignee") => (GroupColumn::Assignee, "users"),
+        Some("author") => (GroupColumn::Author, "users"),
+        Some("responsible") => (GroupColumn::Responsible, "users"),
+        Some("version") => (GroupColumn::Version, "versions"),
+        Some("parent") => (GroupColumn::Parent, "work_packages"),
+        _ => {
+            return Err(ApiError::InvalidQuery(format!(
+                "Work packages cannot be grouped by {raw:?}; use {} (camelCase, snake_case and the _id form of each are accepted too).",
+                GROUP_BYS.join(", ")
+            )))
+        }
+    };
+    Ok(Some(Grouping {
+        by,
+        values,
+        name: name.unwrap_or_default(),
+    }))
+}
+
+/// One group of a grouped listing, as OpenProject's `GroupBy`: counted
+/// over every matching work package, not only this page.
+#[derive(Serialize)]
+pub struct GroupByRepr {
+    #[serde(rename = "_type")]
+    kind: &'static str,
+    value: Option<String>,
+    count: i64,
+    #[serde(rename = "_links")]
+    links: GroupByLinks,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupByLinks {
+    /// The grouped value's resource; empty for "not set".
+    value_link: Vec<Link>,
+    group_by: Link,
+}
+
+/// A page of work packages and, with `groupBy`, its groups.
+#[derive(Serialize)]
+pub struct WorkPackageCollection {
+    #[serde(flatten)]
+    page: Collection<WorkPackageRepr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<GroupByRepr>>,
+}
+
 /// A requested point in time of a baseline comparison.
 #[derive(Clone, Debug)]
 struct Moment {
@@ -795,11 +877,12 @@ async fn list_in(
     q: &QueryParams,
     project: Option<Project>,
     base: &str,
-) -> Result<Hal<Collection<WorkPackageRepr>>, ApiError> {
+) -> Result<Hal<WorkPackageCollection>, ApiError> {
     let access = reader_access(state, caller).await?;
     let page = Page::from_query(q)?;
     let conds = conditions(&parse_filters(q.get("filters"))?, caller.user())?;
     let sort = sorting(q.get("sortBy"))?;
+    let group_by = grouping(q.get("groupBy"))?;
     let moments = parse_timestamps(q.get("timestamps"))?;
     let mut query = Query {
         conds: conds.clone(),
@@ -823,6 +906,36 @@ async fn list_in(
         perms.seed(p);
         query.scope.ids = vec![p.id];
     }
+    let groups = match group_by {
+        None => None,
+        Some(Grouping { by, values, name }) => {
+            let counted = state
+                .services
+                .work_package_groups(&access, query.clone(), by)
+                .await?;
+            Some(
+                counted
+                    .into_iter()
+                    .map(|g| GroupByRepr {
+                        kind: "GroupBy",
+                        value: g.name,
+                        count: g.count,
+                        links: GroupByLinks {
+                            value_link: g
+                                .id
+                                .map(|id| Link::new(format!("/api/v3/{values}/{id}")))
+                                .into_iter()
+                                .collect(),
+                            group_by: Link::titled(
+                                format!("/api/v3/queries/group_bys/{name}"),
+                                name,
+                            ),
+                        },
+                    })
+                    .collect(),
+            )
+        }
+    };
     let (rows, total) = state
         .services
         .list_work_packages(&access, query, page.limit(), page.skip())
@@ -835,27 +948,23 @@ async fn list_in(
     add_custom_values(state, &mut elements).await?;
     add_baseline(state, &mut elements, &rows, &moments, &conds).await?;
     let mut extra = Vec::new();
-    for key in ["filters", "sortBy", "timestamps"] {
+    for key in ["filters", "sortBy", "groupBy", "timestamps"] {
         if let Some(v) = q.get(key) {
             extra.push((key, v));
         }
     }
     let extra = serde_urlencoded::to_string(&extra).unwrap_or_default();
-    Ok(ok(Collection::new(
-        "WorkPackageCollection",
-        base,
-        &extra,
-        page,
-        total,
-        elements,
-    )))
+    Ok(ok(WorkPackageCollection {
+        page: Collection::new("WorkPackageCollection", base, &extra, page, total, elements),
+        groups,
+    }))
 }
 
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     q: QueryParams,
-) -> Result<Hal<Collection<WorkPackageRepr>>, ApiError> {
+) -> Result<Hal<WorkPackageCollection>, ApiError> {
     list_in(&state, &caller, &q, None, "/api/v3/work_packages").await
 }
 
@@ -864,7 +973,7 @@ pub async fn list_for_project(
     caller: Caller,
     ApiPath(project): ApiPath<String>,
     q: QueryParams,
-) -> Result<Hal<Collection<WorkPackageRepr>>, ApiError> {
+) -> Result<Hal<WorkPackageCollection>, ApiError> {
     let access = reader_access(&state, &caller).await?;
     let p = state.services.project(&access, &project).await?;
     let base = format!("/api/v3/projects/{}/work_packages", p.id);

@@ -1,8 +1,9 @@
 //! Filter and sort names in every spelling clients send: OpenProject's
 //! (`assignee`, `createdAt`), snake_case (`created_at`), the `_id` form of
 //! link filters (`project_id`, `projectId`) and the database's and
-//! Redmine's column names (`assigned_to_id`, `fixed_version_id`). One table
-//! of spellings per collection; each spelling must give exactly what the
+//! Redmine's column names (`assigned_to_id`, `fixed_version_id`), for
+//! filters, `sortBy` and the work packages' `groupBy`. One table of
+//! spellings per collection; each spelling must give exactly what the
 //! API's own name gives. Unknown names are still refused.
 
 use hyper::Method;
@@ -123,6 +124,47 @@ async fn check_unknown(app: &TestApp, collection: &str, names: &[&str]) {
     }
 }
 
+/// A grouped listing: (total, groups).
+async fn grouped(app: &TestApp, collection: &str, by: &str) -> (i64, Vec<Value>) {
+    let path = format!(
+        "{collection}?{}",
+        serde_urlencoded::to_string([("groupBy", by), ("pageSize", "1")]).unwrap()
+    );
+    let res = app.admin(Method::GET, &path).send().await;
+    assert_eq!(res.status, 200, "GET {path}: {}", res.text());
+    let j = res.json();
+    (
+        j["total"].as_i64().unwrap(),
+        j["groups"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no groups: {j}"))
+            .clone(),
+    )
+}
+
+/// Every spelling of each grouping gives the groups the first gives, and
+/// the groups count every match (not only the page's).
+async fn check_groups(app: &TestApp, collection: &str, cases: &[&[&str]]) {
+    for spellings in cases {
+        let (total, expected) = grouped(app, collection, spellings[0]).await;
+        assert!(
+            !expected.is_empty(),
+            "{collection} groupBy {}",
+            spellings[0]
+        );
+        let counted: i64 = expected.iter().map(|g| g["count"].as_i64().unwrap()).sum();
+        assert_eq!(counted, total, "{expected:?}");
+        for spelling in &spellings[1..] {
+            let (_, got) = grouped(app, collection, spelling).await;
+            assert_eq!(
+                got, expected,
+                "{collection}: groupBy {spelling:?} vs {:?}",
+                spellings[0]
+            );
+        }
+    }
+}
+
 async fn filter_and_sort_names_in_every_spelling(backend: Backend) {
     let app = TestApp::start(backend).await;
     let admin = app.services().user_by_ref("admin").await.unwrap();
@@ -234,6 +276,49 @@ async fn filter_and_sort_names_in_every_spelling(backend: Backend) {
         &["colour", "assigned", "project_ids", "idid"],
     )
     .await;
+    check_groups(
+        &app,
+        "/api/v3/work_packages",
+        &[
+            &["status", "status_id", "statusId"],
+            &["assignee", "assigned_to", "assigned_to_id", "assigneeId"],
+            &["version", "version_id", "fixed_version_id"],
+            &["type", "type_id"],
+            &["priority", "priority_id"],
+            &["project", "project_id", "projectId"],
+            &["author", "author_id"],
+            &["responsible", "responsible_id"],
+            &["parent", "parent_id"],
+        ],
+    )
+    .await;
+    check_groups(&app, &in_project, &[&["status", "status_id"]]).await;
+    // Each group counts what filtering by its value finds; "not set" last.
+    let (_, by_status) = grouped(&app, "/api/v3/work_packages", "status").await;
+    for g in &by_status {
+        let href = g["_links"]["valueLink"][0]["href"].as_str().unwrap();
+        assert_eq!(g["_type"], "GroupBy");
+        assert!(g["value"].is_string(), "{g}");
+        let status = href.rsplit('/').next().unwrap().to_string();
+        let c = case(&["status"], "=", vec![json!(status)], false);
+        let found = ids(
+            &app,
+            "/api/v3/work_packages",
+            &[("filters", filters("status", &c))],
+        )
+        .await;
+        assert_eq!(found.len() as i64, g["count"].as_i64().unwrap(), "{g}");
+    }
+    let (_, by_version) = grouped(&app, "/api/v3/work_packages", "version").await;
+    let last = by_version.last().unwrap();
+    assert!(last["value"].is_null(), "{by_version:?}");
+    assert_eq!(last["_links"]["valueLink"], json!([]), "{by_version:?}");
+    let res = app
+        .admin(Method::GET, "/api/v3/work_packages?groupBy=colour")
+        .send()
+        .await;
+    let message = res.assert_error(400, "InvalidQuery");
+    assert!(message.contains("cannot be grouped by"), "{message}");
 
     check_filters(
         &app,
