@@ -29,6 +29,7 @@ mod schema_registry;
 mod seed;
 mod session_limits;
 mod storage;
+mod texts;
 mod users_api;
 mod web_admin;
 mod web_admin_gdpr;
