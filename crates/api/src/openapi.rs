@@ -2765,7 +2765,16 @@ fn schemas() -> BTreeMap<&'static str, Value> {
             &[
                 ("format", one_of(&["markdown", "custom"])),
                 ("raw", string()),
-                ("html", string()),
+                (
+                    "html",
+                    described(
+                        string(),
+                        "The Markdown rendered: raw HTML escaped; links only to http, https, \
+                         mailto and relative targets; images on other hosts as links unless \
+                         remoteImagesInTexts is on; mentions linked to the user, #123 to the \
+                         work package, bare URLs linked.",
+                    ),
+                ),
             ],
             &["format", "raw"],
         ),
@@ -3201,6 +3210,15 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                          Defaults to the configuration's session.absolute_lifetime_hours.",
                     ),
                 ),
+                (
+                    "remoteImagesInTexts",
+                    described(
+                        boolean(),
+                        "Texts show images from other hosts as images (each reader's browser \
+                         then fetches them, and those hosts learn the reader's IP address); \
+                         otherwise as links. Off by default.",
+                    ),
+                ),
                 ("_links", links(&["self", "updateImmediately"], &[])),
             ],
             &[
@@ -3210,6 +3228,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                 "usersDeletableBySelf",
                 "sessionIdleTimeoutMinutes",
                 "sessionAbsoluteLifetimeHours",
+                "remoteImagesInTexts",
                 "_links",
             ],
         ),
@@ -4493,6 +4512,7 @@ fn request_schemas(s: &mut BTreeMap<&'static str, Value>) {
                     "Hours, not shorter than the idle timeout; other values are refused (422).",
                 ),
             ),
+            ("remoteImagesInTexts", boolean()),
         ],
         &[],
     );

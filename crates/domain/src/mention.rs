@@ -24,12 +24,9 @@ pub fn find(text: &str) -> Mentions {
     while let Some(start) = rest.find("<mention") {
         let after = &rest[start..];
         let Some(end) = after.find('>') else { break };
-        let tag = &after[..end];
-        if attr(tag, "data-type").is_some_and(|t| t == "user") {
-            if let Some(id) = attr(tag, "data-id").and_then(|v| v.parse::<i64>().ok()) {
-                if !out.user_ids.contains(&id) {
-                    out.user_ids.push(id);
-                }
+        if let Some(id) = user_id(&after[..end]) {
+            if !out.user_ids.contains(&id) {
+                out.user_ids.push(id);
             }
         }
         rest = &after[end..];
@@ -59,6 +56,31 @@ pub fn find(text: &str) -> Mentions {
     out
 }
 
+/// The closing tag of a structured mention.
+pub const CLOSING_TAG: &str = "</mention>";
+
+/// Whether `html` is the opening tag of a structured mention (with or
+/// without its `>`).
+pub fn is_opening_tag(html: &str) -> bool {
+    html.strip_prefix("<mention")
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_whitespace() || c == '>')
+}
+
+/// The user a `<mention ...>` opening tag points to: its `data-id` when its
+/// `data-type` is `user`.
+pub fn user_id(tag: &str) -> Option<i64> {
+    if attr(tag, "data-type") != Some("user") {
+        return None;
+    }
+    attr(tag, "data-id").and_then(|v| v.parse::<i64>().ok())
+}
+
+/// The name a `<mention ...>` opening tag shows (`data-text`, e.g. `@Alice`).
+pub fn display_text(tag: &str) -> Option<&str> {
+    attr(tag, "data-text")
+}
+
 fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let key = format!("{name}=\"");
     let start = tag.find(&key)? + key.len();
@@ -74,8 +96,8 @@ fn strip_mention_tags(text: &str) -> String {
     while let Some(start) = rest.find("<mention") {
         out.push_str(&rest[..start]);
         let after = &rest[start..];
-        match after.find("</mention>") {
-            Some(end) => rest = &after[end + "</mention>".len()..],
+        match after.find(CLOSING_TAG) {
+            Some(end) => rest = &after[end + CLOSING_TAG.len()..],
             None => match after.find('>') {
                 Some(end) => rest = &after[end + 1..],
                 None => {
@@ -120,13 +142,11 @@ pub fn replace_user(
             rest = "";
             break;
         };
-        let tag = &after[..tag_end];
-        let is_from = attr(tag, "data-type").is_some_and(|t| t == "user")
-            && attr(tag, "data-id").and_then(|v| v.parse::<i64>().ok()) == Some(from);
+        let is_from = user_id(&after[..tag_end]) == Some(from);
         // The element ends at its closing tag; a tag left open ends at `>`.
         let element_end = after
-            .find("</mention>")
-            .map_or(tag_end + 1, |e| e + "</mention>".len());
+            .find(CLOSING_TAG)
+            .map_or(tag_end + 1, |e| e + CLOSING_TAG.len());
         if is_from {
             out.push_str(&markup(to, to_display));
             changed = true;
@@ -164,7 +184,7 @@ fn replace_plain_mentions(text: &str, login: &str, to_login: &str) -> Option<Str
     while i < text.len() {
         if lower[i..].starts_with("<mention") {
             inside_mention = true;
-        } else if inside_mention && lower[i..].starts_with("</mention>") {
+        } else if inside_mention && lower[i..].starts_with(CLOSING_TAG) {
             inside_mention = false;
         }
         if !inside_mention && lower[i..].starts_with(&needle) {

@@ -28,6 +28,9 @@ pub struct RecordContext {
     pub retention_rules: Vec<RetentionRule>,
     /// The request log (lg-01), when the instance has one.
     pub request_log: Option<RequestLogRecord>,
+    /// Texts show images from other hosts (an administrator's setting):
+    /// those hosts then receive readers' IP addresses.
+    pub remote_images: bool,
 }
 
 /// What the record says of the request log, from the configuration.
@@ -256,7 +259,7 @@ pub fn build(ctx: &RecordContext) -> Record {
                 },
             },
         ],
-        recipients: vec![Recipient {
+        recipients: std::iter::once(Recipient {
             integration: "API integrations (api)",
             categories: "all data the token's owner may see",
             protection: if https {
@@ -264,7 +267,13 @@ pub fn build(ctx: &RecordContext) -> Record {
             } else {
                 "TLS when a proxy terminates it in front of Steward".into()
             },
-        }],
+        })
+        .chain(ctx.remote_images.then(|| Recipient {
+            integration: "Hosts of the images embedded in texts (setting texts_remote_images is on)",
+            categories: "each reader's IP address, browser (User-Agent) and the time the text is read, when their browser fetches the image; no Referer from Steward's pages",
+            protection: "none by Steward: the host is chosen by whoever writes the text; switch the setting off to show such images as links".into(),
+        }))
+        .collect(),
         retention_rules: ctx.retention_rules.clone(),
     }
 }
@@ -349,6 +358,7 @@ mod tests {
                 retention: "at most 100 MB in all, files deleted after 30 days".into(),
                 filtered: "passwords, tokens, API keys".into(),
             }),
+            remote_images: false,
         }
     }
 
@@ -390,6 +400,19 @@ mod tests {
         assert!(
             a.contains("| Sign-in attempts (`login_attempts`) | deleted 90 days after the attempt"),
             "{a}"
+        );
+    }
+
+    #[test]
+    fn remote_images_name_their_hosts_as_recipients() {
+        let off = build(&ctx()).to_markdown();
+        assert!(!off.contains("images embedded in texts"), "{off}");
+        let mut on = ctx();
+        on.remote_images = true;
+        let on = build(&on).to_markdown();
+        assert!(
+            on.contains("| Hosts of the images embedded in texts (setting texts_remote_images is on) | each reader's IP address"),
+            "{on}"
         );
     }
 }

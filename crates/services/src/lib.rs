@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+mod cached;
 pub mod custom_fields;
 mod error;
 pub mod gdpr;
@@ -23,6 +24,7 @@ pub mod roles;
 pub mod secrets;
 pub mod seed;
 pub mod session_limits;
+pub mod text_settings;
 pub mod versions;
 pub mod work_packages;
 
@@ -77,6 +79,8 @@ pub struct Services {
     audit_buffer: Arc<audit::AuditBuffer>,
     /// The session lifetimes in force, cached ([`session_limits`]).
     session_limits: Arc<session_limits::LimitsCache>,
+    /// How texts are rendered, cached ([`text_settings`]).
+    text_settings: Arc<cached::Cached<text_settings::TextSettings>>,
 }
 
 impl Services {
@@ -91,6 +95,7 @@ impl Services {
             request_log: request_log::RequestLog::disabled(),
             audit_buffer: Arc::default(),
             session_limits: Arc::default(),
+            text_settings: Arc::default(),
         }
     }
 }

@@ -4,12 +4,7 @@
 //! time, and the values they set are kept in the `settings` table.
 //!
 //! Every request with a session cookie needs the limits, so they are cached
-//! in the process and read again from the database only when the cached copy
-//! is older than [`CACHE_SECONDS`], which is how a change made by another
-//! process (another server, the CLI) arrives.
-
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+//! in the process ([`crate::cached`]).
 
 use steward_domain::record::RecordContext;
 use steward_domain::ValidationError;
@@ -17,6 +12,7 @@ use steward_storage::settings;
 use steward_storage::Conn;
 
 use crate::audit::{self, AuditEntry};
+use crate::cached::Cached;
 use crate::{Policy, ServiceError, Services};
 
 pub const IDLE_TIMEOUT_MINUTES: &str = "session_idle_timeout_minutes";
@@ -28,9 +24,6 @@ pub const IDLE_MINUTES_MAX: i64 = 43_200;
 pub const ABSOLUTE_HOURS_MIN: i64 = 1;
 /// 365 days.
 pub const ABSOLUTE_HOURS_MAX: i64 = 8_760;
-
-/// How long this process trusts its cached copy of the limits.
-const CACHE_SECONDS: u64 = 10;
 
 /// The limits in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,23 +51,7 @@ impl SessionLimits {
 }
 
 /// The limits this process last read, with when it read them.
-#[derive(Default)]
-pub(crate) struct LimitsCache(RwLock<Option<(Instant, SessionLimits)>>);
-
-impl LimitsCache {
-    fn fresh(&self) -> Option<SessionLimits> {
-        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < Duration::from_secs(CACHE_SECONDS))
-            .map(|(_, limits)| *limits)
-    }
-
-    fn put(&self, limits: SessionLimits) {
-        let mut guard = self.0.write().unwrap_or_else(|e| e.into_inner());
-        *guard = Some((Instant::now(), limits));
-    }
-}
+pub(crate) type LimitsCache = Cached<SessionLimits>;
 
 /// A stored number if it is one and within `min..=max`; anything else (a
 /// value edited by hand in the database) falls back to the default.
@@ -214,6 +191,7 @@ impl Services {
         // the configuration could not have produced.
         ctx.session_idle_minutes = u32::try_from(limits.idle_minutes()).unwrap_or(u32::MAX);
         ctx.session_absolute_hours = u32::try_from(limits.absolute_hours()).unwrap_or(u32::MAX);
+        ctx.remote_images = self.text_settings().await?.remote_images;
         Ok(ctx)
     }
 }

@@ -673,6 +673,8 @@ impl Config {
                 ])
                 .collect(),
             request_log: Some(self.request_log_record()),
+            // A run-time setting: `Services::record_context_in_force` reads it.
+            remote_images: false,
         }
     }
 

@@ -4,10 +4,11 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use steward_api::markdown::Rendering;
 use steward_domain::user::User;
 use steward_domain::Timestamp;
 
-use crate::assets::{script_url, style_url};
+use crate::assets::{icon_url, script_url, style_url};
 
 /// Which part of the navigation the page belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -38,6 +39,7 @@ pub fn document(title: &str, chrome: &Chrome<'_>, notice: Option<&str>, main: Ma
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Steward" }
+                link rel="icon" type="image/svg+xml" href=(icon_url());
                 link rel="stylesheet" href=(style_url());
                 script src=(script_url()) defer {}
             }
@@ -112,10 +114,33 @@ pub fn time(t: Timestamp, zone: &str) -> Markup {
     html! { time datetime=(t.to_string()) { (t.local_text(zone)) } }
 }
 
-/// Markdown from users, rendered with raw HTML escaped (see
-/// `steward_api::markdown`).
-pub fn markdown(source: &str) -> Markup {
-    PreEscaped(steward_api::markdown::to_html(source))
+/// Markdown from users, rendered with raw HTML escaped and only safe link
+/// targets (see `steward_api::markdown`).
+pub fn markdown(source: &str, rendering: Rendering) -> Markup {
+    PreEscaped(steward_api::markdown::to_html(source, rendering))
+}
+
+/// A page showing texts rendered with `rendering`: when remote images are
+/// on, its Content-Security-Policy lets the browser load them.
+pub fn with_text_images(mut res: Response, rendering: Rendering) -> Response {
+    if rendering.remote_images {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::CONTENT_SECURITY_POLICY_REMOTE_IMAGES),
+        );
+    }
+    res
+}
+
+/// The start of a text as a reader sees it, without markup: at most
+/// `chars` characters, with "…" when there was more.
+pub fn excerpt(source: &str, chars: usize) -> String {
+    let plain = steward_api::markdown::to_plain_text(source);
+    let mut out: String = plain.chars().take(chars).collect();
+    if plain.chars().count() > chars {
+        out.push('…');
+    }
+    out
 }
 
 /// The message under a form field, linked to it by `aria-describedby`.

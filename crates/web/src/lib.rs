@@ -30,6 +30,13 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of pages that show texts while the instance lets texts show
+/// images from other hosts (see `steward_services::text_settings`): the
+/// same, with images from anywhere.
+pub const CONTENT_SECURITY_POLICY_REMOTE_IMAGES: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data: https: http:; connect-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
 /// The pages and their assets, to be merged beside `/api/v3` and `/health`.
 pub fn router() -> Router<AppState> {
     use pages::{
@@ -154,17 +161,21 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/roles/{id}/delete", post(admin_roles::delete))
         .route("/assets/{name}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .layer(axum::middleware::map_response(security_headers))
 }
 
 /// Headers every page and asset carries. Pages hold personal data, so they
 /// are not stored by caches unless the handler says otherwise (assets do).
+/// A page that shows remote images sets its own, wider policy.
 pub async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

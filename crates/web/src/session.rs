@@ -17,6 +17,8 @@ use steward_services::authz::Access;
 use steward_services::secrets::constant_time_eq;
 use steward_storage::sessions::Session;
 
+use steward_api::markdown::Rendering;
+
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::layout::{self, Chrome, Nav};
@@ -110,6 +112,17 @@ impl Viewer {
     /// A moment as this person reads it: in their time zone.
     pub fn time(&self, t: steward_domain::Timestamp) -> Markup {
         layout::time(t, &self.user.time_zone)
+    }
+
+    /// How texts are rendered for this person: remote images as the
+    /// instance's setting says; a mention links to the person's page where
+    /// there is one for this reader (the administration's), else shows
+    /// the name alone.
+    pub async fn rendering(&self, state: &AppState) -> Result<Rendering, WebError> {
+        Ok(Rendering {
+            remote_images: state.services.text_settings().await?.remote_images,
+            user_link: self.user.admin.then_some("/admin/users/"),
+        })
     }
 
     pub fn csrf(&self) -> &str {

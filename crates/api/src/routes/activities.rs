@@ -14,8 +14,9 @@ use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody};
 use crate::hal::{ok, Hal, Link};
-use crate::routes::shared::reader_access;
-use crate::routes::work_packages::{Formattable, TextInput};
+use crate::markdown::Rendering;
+use crate::routes::shared::{reader_access, rendering, Formattable};
+use crate::routes::work_packages::TextInput;
 use crate::AppState;
 
 /// One line of `details`: a change in words, as text and as HTML.
@@ -194,6 +195,7 @@ pub fn represent(
     wp_subject: &str,
     perms: PermissionSet,
     caller: Option<i64>,
+    rendering: Rendering,
 ) -> ActivityRepr {
     let j = &a.journal;
     let href = format!("/api/v3/activities/{}", j.id);
@@ -205,7 +207,7 @@ pub fn represent(
         },
         id: j.id,
         version: j.version,
-        comment: Formattable::markdown(&j.notes),
+        comment: Formattable::markdown(&j.notes, rendering),
         details: a.changes.iter().map(detail).collect(),
         edited: a.edits > 0,
         created_at: j.created_at,
@@ -250,6 +252,7 @@ async fn one(
         &row.wp.state.subject,
         access.permissions_in(&project),
         access.user_id(),
+        rendering(state).await?,
     ))
 }
 
@@ -263,9 +266,10 @@ pub async fn list(
     let (row, project) = state.services.work_package(&access, id).await?;
     let activities = state.services.activities(&access, id).await?;
     let perms = access.permissions_in(&project);
+    let rendering = rendering(&state).await?;
     let elements: Vec<ActivityRepr> = activities
         .iter()
-        .map(|a| represent(a, &row.wp.state.subject, perms, access.user_id()))
+        .map(|a| represent(a, &row.wp.state.subject, perms, access.user_id(), rendering))
         .collect();
     Ok(ok(ActivityCollection {
         kind: "Collection",

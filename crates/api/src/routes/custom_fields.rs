@@ -21,7 +21,9 @@ use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::routes::work_packages::{Formattable, OptLink};
+use crate::markdown::Rendering;
+use crate::routes::shared::Formattable;
+use crate::routes::work_packages::OptLink;
 use crate::AppState;
 
 // ---------------------------------------------------------------- values
@@ -51,7 +53,7 @@ pub struct CustomRepr {
 
 /// Every field with its value (null when it has none): list and user
 /// values as links with a title, the others as properties.
-pub fn represent_values(shown: &[ShownValue<'_>]) -> CustomRepr {
+pub fn represent_values(shown: &[ShownValue<'_>], rendering: Rendering) -> CustomRepr {
     let mut out = CustomRepr::default();
     for s in shown {
         let key = cf::property(s.field.id);
@@ -76,7 +78,7 @@ pub fn represent_values(shown: &[ShownValue<'_>]) -> CustomRepr {
                 };
                 out.properties.insert(
                     key,
-                    CustomValueRepr::Formattable(Formattable::markdown(raw)),
+                    CustomValueRepr::Formattable(Formattable::markdown(raw, rendering)),
                 );
             }
             (_, v) => {

@@ -19,8 +19,9 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
+use crate::markdown::Rendering;
 use crate::routes::shared::{
-    bool_value, encode, href_segment, id_values, kept_query, markdown, nullable, reader_access,
+    bool_value, encode, href_segment, id_values, kept_query, nullable, reader_access, rendering,
     Formattable, LinkIn, MaybeLink, TextIn,
 };
 use crate::AppState;
@@ -75,7 +76,7 @@ pub fn memberships_href(id: ProjectId) -> String {
 }
 
 /// The representation, with the action links the caller may follow.
-pub fn represent(p: &Project, access: &Access) -> ProjectRepr {
+pub fn represent(p: &Project, access: &Access, rendering: Rendering) -> ProjectRepr {
     let href = href(p.id);
     let may_change =
         access.allowed(p, Permission::EditProject) || access.allowed(p, Permission::ArchiveProject);
@@ -87,7 +88,7 @@ pub fn represent(p: &Project, access: &Access) -> ProjectRepr {
         name: p.name.clone(),
         active: p.active,
         public: p.public,
-        description: markdown(&p.description),
+        description: Formattable::markdown(&p.description, rendering),
         created_at: p.created_at,
         updated_at: p.updated_at,
         links: ProjectLinks {
@@ -190,7 +191,11 @@ pub async fn list(
         .services
         .list_projects(&access, &filter, &order, page.limit(), page.skip())
         .await?;
-    let elements = projects.iter().map(|p| represent(p, &access)).collect();
+    let rendering = rendering(&state).await?;
+    let elements = projects
+        .iter()
+        .map(|p| represent(p, &access, rendering))
+        .collect();
     Ok(ok(Collection::new(
         "Collection",
         "/api/v3/projects",
@@ -208,7 +213,7 @@ pub async fn show(
 ) -> Result<Hal<ProjectRepr>, ApiError> {
     let access = reader_access(&state, &caller).await?;
     let project = state.services.project(&access, &id).await?;
-    Ok(ok(represent(&project, &access)))
+    Ok(ok(represent(&project, &access, rendering(&state).await?)))
 }
 
 /// The body of create, update and the forms. Unknown properties (`_type`,
@@ -312,7 +317,10 @@ pub async fn create(
     let project = state.services.create_project(&access, input).await?;
     // A creator who is no administrator became a member just now.
     let access = state.services.access(Some(&caller.user)).await?;
-    Ok(Hal(StatusCode::CREATED, represent(&project, &access)))
+    Ok(Hal(
+        StatusCode::CREATED,
+        represent(&project, &access, rendering(&state).await?),
+    ))
 }
 
 /// Keeps only what differs from the project as it is, so that a client
@@ -356,13 +364,13 @@ pub async fn update(
     let parent = resolve_parent(&state, &access, body.parent_href()).await?;
     let input = changes(&current, body, parent);
     if is_empty(&input) {
-        return Ok(ok(represent(&current, &access)));
+        return Ok(ok(represent(&current, &access, rendering(&state).await?)));
     }
     let project = state
         .services
         .update_project(&access, &current.id.to_string(), input)
         .await?;
-    Ok(ok(represent(&project, &access)))
+    Ok(ok(represent(&project, &access, rendering(&state).await?)))
 }
 
 pub async fn delete(

@@ -2,8 +2,9 @@
 //! time (a Steward extension; OpenProject keeps these in its administration
 //! pages): whether anonymous visitors may read public projects, and who may
 //! delete user accounts (as OpenProject's "users deletable by admins/self"),
-//! and how long sessions last (as OpenProject's "session expires after"; the
-//! configuration file gives the defaults).
+//! how long sessions last (as OpenProject's "session expires after"; the
+//! configuration file gives the defaults), and whether texts show images
+//! from other hosts.
 
 use axum::extract::State;
 use serde::de::IgnoredAny;
@@ -26,6 +27,7 @@ pub struct SettingsRepr {
     users_deletable_by_self: bool,
     session_idle_timeout_minutes: i64,
     session_absolute_lifetime_hours: i64,
+    remote_images_in_texts: bool,
     #[serde(rename = "_links")]
     links: SettingsLinks,
 }
@@ -49,6 +51,7 @@ async fn current(state: &AppState) -> Result<SettingsRepr, ApiError> {
         users_deletable_by_self: deletion.by_self,
         session_idle_timeout_minutes: sessions.idle_minutes(),
         session_absolute_lifetime_hours: sessions.absolute_hours(),
+        remote_images_in_texts: state.services.text_settings().await?.remote_images,
         links: SettingsLinks {
             self_: Link::new("/api/v3/settings"),
             update_immediately: Link::new("/api/v3/settings").method("patch"),
@@ -73,6 +76,7 @@ pub struct SettingsBody {
     /// out-of-range one (422 on the property), not as a malformed body.
     session_idle_timeout_minutes: Option<Value>,
     session_absolute_lifetime_hours: Option<Value>,
+    remote_images_in_texts: Option<bool>,
 }
 
 /// A whole number, or the constraint violation that names the property.
@@ -129,6 +133,9 @@ pub async fn update(
             .services
             .set_deletion_settings(body.users_deletable_by_admins, body.users_deletable_by_self)
             .await?;
+    }
+    if let Some(allowed) = body.remote_images_in_texts {
+        state.services.set_remote_images(allowed).await?;
     }
     Ok(ok(current(&state).await?))
 }

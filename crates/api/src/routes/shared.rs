@@ -8,6 +8,7 @@ use steward_services::authz::Access;
 use crate::auth::{unauthenticated, Caller};
 use crate::error::ApiError;
 use crate::extract::QueryParams;
+use crate::markdown::Rendering;
 use crate::AppState;
 
 /// A link in a request body: `{"href": "/api/v3/projects/5"}`; other
@@ -87,12 +88,24 @@ pub struct Formattable {
     pub html: String,
 }
 
-pub fn markdown(raw: &str) -> Formattable {
-    Formattable {
-        format: "markdown",
-        raw: raw.to_string(),
-        html: crate::markdown::to_html(raw),
+impl Formattable {
+    pub fn markdown(raw: &str, rendering: Rendering) -> Formattable {
+        Formattable {
+            format: "markdown",
+            raw: raw.to_string(),
+            html: crate::markdown::to_html(raw, rendering),
+        }
     }
+}
+
+/// How this response renders texts: remote images as the instance's
+/// setting says, mentions linked to the user resource (as the `author`
+/// and `assignee` links are).
+pub async fn rendering(state: &AppState) -> Result<Rendering, ApiError> {
+    Ok(Rendering {
+        remote_images: state.services.text_settings().await?.remote_images,
+        user_link: Some("/api/v3/users/"),
+    })
 }
 
 /// A link that may point nowhere: `{"href": null}`.

@@ -18,6 +18,7 @@ use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
+use crate::routes::shared::rendering;
 use crate::routes::work_packages::OptLink;
 use crate::AppState;
 
@@ -106,8 +107,9 @@ async fn add_custom_values(state: &AppState, reprs: &mut [UserRepr]) -> Result<(
     if set.fields.is_empty() {
         return Ok(());
     }
+    let rendering = rendering(state).await?;
     for repr in reprs {
-        let custom = represent_values(&set.of(repr.id));
+        let custom = represent_values(&set.of(repr.id), rendering);
         repr.custom_fields = custom.properties;
         repr.links.custom_fields = custom.links;
     }

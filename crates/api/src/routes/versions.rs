@@ -16,9 +16,10 @@ use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
+use crate::markdown::Rendering;
 use crate::routes::projects::{self, ProjectRepr};
 use crate::routes::shared::{
-    href_segment, markdown, nullable, reader_access, Formattable, LinkIn, TextIn,
+    href_segment, nullable, reader_access, rendering, Formattable, LinkIn, TextIn,
 };
 use crate::AppState;
 
@@ -49,13 +50,13 @@ pub struct VersionLinks {
     available_in_projects: Link,
 }
 
-pub fn represent(v: &Version, project: &Project) -> VersionRepr {
+pub fn represent(v: &Version, project: &Project, rendering: Rendering) -> VersionRepr {
     let href = format!("/api/v3/versions/{}", v.id);
     VersionRepr {
         kind: "Version",
         id: v.id,
         name: v.name.clone(),
-        description: markdown(&v.description),
+        description: Formattable::markdown(&v.description, rendering),
         start_date: v.start_date,
         end_date: v.due_date,
         status: v.status.clone(),
@@ -77,7 +78,7 @@ pub async fn show(
 ) -> Result<Hal<VersionRepr>, ApiError> {
     let access = reader_access(&state, &caller).await?;
     let (version, project) = state.services.find_version(&access, parse_id(&id)?).await?;
-    Ok(ok(represent(&version, &project)))
+    Ok(ok(represent(&version, &project, rendering(&state).await?)))
 }
 
 /// The projects a version is available in: its defining project.
@@ -92,7 +93,11 @@ pub async fn projects(
     let page = Page::from_query(&q)?;
     let (_, project) = state.services.find_version(&access, id).await?;
     let elements = if page.offset == 1 {
-        vec![projects::represent(&project, &access)]
+        vec![projects::represent(
+            &project,
+            &access,
+            rendering(&state).await?,
+        )]
     } else {
         Vec::new()
     };
@@ -115,11 +120,12 @@ pub async fn of_project(
     let access = reader_access(&state, &caller).await?;
     let page = Page::from_query(&q)?;
     let (project, versions) = state.services.project_versions(&access, &id).await?;
+    let rendering = rendering(&state).await?;
     let elements = versions
         .iter()
         .skip(page.skip() as usize)
         .take(page.limit() as usize)
-        .map(|v| represent(v, &project))
+        .map(|v| represent(v, &project, rendering))
         .collect();
     Ok(ok(Collection::new(
         "Collection",
@@ -210,5 +216,8 @@ pub async fn create(
         due_date: date("endDate", body.end_date)?,
     };
     let (version, project) = state.services.create_version(&access, input).await?;
-    Ok(Hal(StatusCode::CREATED, represent(&version, &project)))
+    Ok(Hal(
+        StatusCode::CREATED,
+        represent(&version, &project, rendering(&state).await?),
+    ))
 }

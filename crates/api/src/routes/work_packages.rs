@@ -29,9 +29,9 @@ use crate::filters::{
     parse_filters, parse_sort, resolve, sort_field, unknown_filter, unknown_sort, Filter,
 };
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::markdown;
+use crate::markdown::Rendering;
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
-use crate::routes::shared::reader_access;
+use crate::routes::shared::{reader_access, rendering, Formattable};
 use crate::AppState;
 
 /// A link whose target may be absent (`{"href": null}`), as API v3 writes them.
@@ -50,23 +50,6 @@ impl OptLink {
                 title,
             },
             None => OptLink::default(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-pub struct Formattable {
-    pub format: &'static str,
-    pub raw: String,
-    pub html: String,
-}
-
-impl Formattable {
-    pub fn markdown(raw: &str) -> Formattable {
-        Formattable {
-            format: "markdown",
-            raw: raw.to_string(),
-            html: markdown::to_html(raw),
         }
     }
 }
@@ -195,6 +178,7 @@ pub fn represent(
     row: &WorkPackageRow,
     perms: PermissionSet,
     is_milestone: bool,
+    rendering: Rendering,
 ) -> WorkPackageRepr {
     let wp = &row.wp;
     let s = &wp.state;
@@ -212,7 +196,7 @@ pub fn represent(
         id: wp.id,
         lock_version: wp.lock_version,
         subject: s.subject.clone(),
-        description: Formattable::markdown(&s.description),
+        description: Formattable::markdown(&s.description, rendering),
         schedule_manually: true,
         start_date: if is_milestone { None } else { s.start_date },
         due_date: if is_milestone { None } else { s.due_date },
@@ -299,8 +283,9 @@ async fn add_custom_values(
     if set.fields.is_empty() {
         return Ok(());
     }
+    let rendering = rendering(state).await?;
     for repr in reprs {
-        let custom = represent_values(&set.of(repr.id));
+        let custom = represent_values(&set.of(repr.id), rendering);
         repr.custom_fields = custom.properties;
         repr.links.custom_fields = custom.links;
     }
@@ -941,9 +926,10 @@ async fn list_in(
         .list_work_packages(&access, query, page.limit(), page.skip())
         .await?;
     let mut elements = Vec::with_capacity(rows.len());
+    let rendering = rendering(state).await?;
     for row in &rows {
         let p = perms.of(state, row.wp.state.project_id).await?;
-        elements.push(represent(row, p, row.is_milestone));
+        elements.push(represent(row, p, row.is_milestone, rendering));
     }
     add_custom_values(state, &mut elements).await?;
     add_baseline(state, &mut elements, &rows, &moments, &conds).await?;
@@ -988,7 +974,12 @@ pub async fn show(
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let access = reader_access(&state, &caller).await?;
     let (row, project) = state.services.work_package(&access, parse_id(&id)?).await?;
-    let mut repr = represent(&row, access.permissions_in(&project), row.is_milestone);
+    let mut repr = represent(
+        &row,
+        access.permissions_in(&project),
+        row.is_milestone,
+        rendering(&state).await?,
+    );
     let moments = parse_timestamps(q.get("timestamps"))?;
     let mut one = [repr];
     add_custom_values(&state, &mut one).await?;
@@ -1262,6 +1253,7 @@ async fn created(
         &row,
         access.permissions_in(&project),
         row.is_milestone,
+        rendering(state).await?,
     )];
     if !no_custom_fields {
         add_custom_values(state, &mut one).await?;
@@ -1319,6 +1311,7 @@ pub async fn update(
         &row,
         access.permissions_in(&project),
         row.is_milestone,
+        rendering(&state).await?,
     )];
     add_custom_values(&state, &mut one).await?;
     let [repr] = one;

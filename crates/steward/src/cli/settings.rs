@@ -18,11 +18,13 @@ pub enum SettingsCommand {
     /// `users-deletable-by-self on|off` (off by default) say who may delete
     /// accounts; `session-idle-timeout-minutes N` (5 to 43200) and
     /// `session-absolute-lifetime-hours N` (1 to 8760) say how long sessions
-    /// last (the configuration file's `[session]` values until set).
+    /// last (the configuration file's `[session]` values until set);
+    /// `remote-images on|off` lets texts show images from other hosts (off
+    /// by default: they are shown as links).
     Set {
         /// The setting: anonymous-access, users-deletable-by-admins,
-        /// users-deletable-by-self, session-idle-timeout-minutes or
-        /// session-absolute-lifetime-hours.
+        /// users-deletable-by-self, session-idle-timeout-minutes,
+        /// session-absolute-lifetime-hours or remote-images.
         name: String,
         /// The new value: on or off, or a whole number for the session limits.
         value: String,
@@ -36,6 +38,7 @@ const SETTINGS: &[&str] = &[
     "users-deletable-by-self",
     "session-idle-timeout-minutes",
     "session-absolute-lifetime-hours",
+    "remote-images",
 ];
 
 /// One change the CLI was asked for.
@@ -46,6 +49,7 @@ enum Change {
     DeletableBySelf(bool),
     SessionIdleMinutes(i64),
     SessionAbsoluteHours(i64),
+    RemoteImages(bool),
 }
 
 fn on_off(v: bool) -> &'static str {
@@ -87,6 +91,7 @@ pub async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result<()> {
             "session-absolute-lifetime-hours" => {
                 Some(Change::SessionAbsoluteHours(parse_number(name, value)?))
             }
+            "remote-images" => Some(Change::RemoteImages(parse_switch(name, value)?)),
             other => {
                 return Err(anyhow!(
                     "unknown setting {other:?}; known settings: {}",
@@ -127,6 +132,18 @@ async fn run_with(services: &Services, change: Option<Change>) -> anyhow::Result
                 "session-absolute-lifetime-hours: {}  (a session ends this long after sign-in)",
                 limits.absolute_hours()
             );
+            println!(
+                "remote-images: {}  (texts show images from other hosts, which learn readers' IP addresses)",
+                on_off(services.text_settings().await?.remote_images)
+            );
+        }
+        Some(Change::RemoteImages(allowed)) => {
+            services.set_remote_images(allowed).await?;
+            if allowed {
+                println!("remote-images is now on: texts show images from other hosts, and the record of processing names those hosts as recipients.");
+            } else {
+                println!("remote-images is now off: images from other hosts are shown as links.");
+            }
         }
         Some(Change::SessionIdleMinutes(minutes)) => {
             services.set_session_limits(Some(minutes), None).await?;

@@ -1347,5 +1347,16 @@ async fn gdpr_erase_scan_and_rectify(backend: Backend) {
         .run(&["settings", "set", "users-deletable-by-self", "maybe"])
         .failed()
         .contains("on or off"));
+    // Images from other hosts in texts: off until switched on.
+    assert!(out.stdout.contains("remote-images: off"), "{}", out.stdout);
+    st.run(&["settings", "set", "remote-images", "on"]).ok();
+    assert!(st
+        .run(&["settings", "show"])
+        .stdout
+        .contains("remote-images: on"));
+    assert!(st
+        .run(&["settings", "set", "remote-images", "sometimes"])
+        .failed()
+        .contains("remote-images takes on or off"));
 }
 both_backends!(gdpr_erase_scan_and_rectify);

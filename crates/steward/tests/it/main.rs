@@ -32,6 +32,7 @@ mod seed;
 mod server_log;
 mod session_limits;
 mod storage;
+mod texts;
 mod users_api;
 mod web_admin;
 mod web_admin_gdpr;

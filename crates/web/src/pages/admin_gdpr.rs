@@ -32,10 +32,11 @@ pub async fn record(
         .ok_or_else(|| WebError::Internal("the record context is not configured".into()))?;
     let ctx = state.services.record_context_in_force(ctx).await?;
     let markdown = steward_domain::record::build(&ctx).to_markdown();
+    let rendering = viewer.rendering(&state).await?;
     let main = html! {
         (admin_menu("/admin/gdpr/record"))
         p { "The record is also available from the API: " code { "GET /api/v3/gdpr/record?format=markdown" } "." }
-        div.prose { (layout::markdown(&markdown)) }
+        div.prose { (layout::markdown(&markdown, rendering)) }
     };
     Ok(viewer.page(
         StatusCode::OK,

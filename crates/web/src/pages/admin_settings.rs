@@ -1,6 +1,6 @@
 //! Instance settings an administrator may change here: who may delete
-//! accounts, whether people who are not signed in may look around and how
-//! long sessions last; and, read-only, the values the configuration file
+//! accounts, whether people who are not signed in may look around, how
+//! long sessions last and whether texts show images from other hosts; and, read-only, the values the configuration file
 //! sets (for the session lifetimes, the defaults).
 
 use axum::extract::State;
@@ -24,6 +24,7 @@ struct Values {
     by_admins: bool,
     by_self: bool,
     anonymous: bool,
+    remote_images: bool,
     idle_minutes: String,
     absolute_hours: String,
 }
@@ -36,6 +37,7 @@ impl Values {
             by_admins: deletion.by_admins,
             by_self: deletion.by_self,
             anonymous: services.anonymous_access().await?,
+            remote_images: services.text_settings().await?.remote_images,
             idle_minutes: limits.idle_minutes().to_string(),
             absolute_hours: limits.absolute_hours().to_string(),
         })
@@ -52,6 +54,7 @@ impl Values {
             by_admins: form.checked("users_deletable_by_admins"),
             by_self: form.checked("users_deletable_by_self"),
             anonymous: form.checked("anonymous_access"),
+            remote_images: form.checked("remote_images"),
             idle_minutes: or_current(IDLE.1, current.idle_minutes()),
             absolute_hours: or_current(ABSOLUTE.1, current.absolute_hours()),
         }
@@ -133,6 +136,14 @@ fn render(
                 fieldset {
                     legend { "Visitors" }
                     (check("anonymous_access", values.anonymous, "People who are not signed in may see public projects"))
+                }
+                fieldset {
+                    legend { "Texts" }
+                    (check("remote_images", values.remote_images, "Show images from other sites in descriptions and comments"))
+                    p.help {
+                        "Each reader's browser then fetches those images, and the sites that serve them learn the reader's IP address; "
+                        "the record of processing names them as recipients. Off, such images are shown as links."
+                    }
                 }
                 fieldset {
                     legend { "Sessions" }
@@ -321,5 +332,11 @@ pub async fn save(
         .services
         .set_anonymous_access(values.anonymous)
         .await?;
+    if values.remote_images != state.services.text_settings().await?.remote_images {
+        state
+            .services
+            .set_remote_images(values.remote_images)
+            .await?;
+    }
     Ok(layout::see_other("/admin/settings?notice=settings_saved"))
 }

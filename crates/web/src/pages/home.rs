@@ -12,7 +12,7 @@ use steward_storage::projects::ProjectFilter;
 use steward_storage::work_packages::{Cond, Query, Sort, UserColumn, WorkPackageRow};
 
 use crate::error::WebError;
-use crate::layout::Nav;
+use crate::layout::{self, Nav};
 use crate::pages::work_packages::attribute_label;
 use crate::session::Viewer;
 
@@ -134,9 +134,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
 /// the start of the comment if there is one.
 fn activity_entry(viewer: &Viewer, a: &RecentActivity) -> Markup {
     let j = &a.journal;
-    let notes = j.notes.trim();
-    let excerpt: String = notes.chars().take(EXCERPT).collect();
-    let cut = notes.chars().count() > EXCERPT;
+    let excerpt = layout::excerpt(&j.notes, EXCERPT);
     // Built-in attributes read as words in a sentence; custom fields keep
     // the name an administrator gave them.
     let changed: Vec<String> = a
@@ -159,7 +157,7 @@ fn activity_entry(viewer: &Viewer, a: &RecentActivity) -> Markup {
         }
         @if !excerpt.is_empty() {
             br;
-            q { (excerpt) @if cut { "…" } }
+            q { (excerpt) }
         }
         br;
         span.muted { (a.project_name) " · " (viewer.time(j.created_at)) }

@@ -86,7 +86,7 @@ pub async fn list(
                             @if access.is_member(p.id) { " · " span.badge { "member" } }
                         }
                         @if !p.description.is_empty() {
-                            p { (excerpt(&p.description)) }
+                            p { (layout::excerpt(&p.description, 200)) }
                         }
                     }
                 }
@@ -101,14 +101,6 @@ pub async fn list(
         layout::notice(q.notice.as_deref()),
         main,
     ))
-}
-
-fn excerpt(text: &str) -> String {
-    let mut s: String = text.chars().take(200).collect();
-    if text.chars().count() > 200 {
-        s.push('…');
-    }
-    s
 }
 
 /// What the create form holds, and the messages per field.
@@ -231,6 +223,7 @@ pub async fn show(
     let project = state.services.project(&access, &id).await?;
     let can_view_wps = access.allowed(&project, Permission::ViewWorkPackages);
     let may_edit = access.allowed(&project, Permission::EditProject);
+    let rendering = viewer.rendering(&state).await?;
     let counts: Option<(i64, i64)> = if can_view_wps {
         let count = |open: bool| WpQuery {
             conds: vec![
@@ -270,7 +263,7 @@ pub async fn show(
                 @if project.description.is_empty() {
                     p.muted { "No description." }
                 } @else {
-                    div.prose { (layout::markdown(&project.description)) }
+                    div.prose { (layout::markdown(&project.description, rendering)) }
                 }
             }
             @if let Some((open, closed)) = counts {
@@ -293,12 +286,15 @@ pub async fn show(
             }
         }
     };
-    Ok(viewer.page(
-        StatusCode::OK,
-        &project.name,
-        Nav::Projects,
-        layout::notice(q.notice.as_deref()),
-        main,
+    Ok(layout::with_text_images(
+        viewer.page(
+            StatusCode::OK,
+            &project.name,
+            Nav::Projects,
+            layout::notice(q.notice.as_deref()),
+            main,
+        ),
+        rendering,
     ))
 }
 

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
+use steward_api::markdown::Rendering;
 use steward_api::AppState;
 use steward_domain::custom_field::{Format, Kind as CustomKind, Value};
 use steward_domain::permission::Permission;
@@ -384,6 +385,7 @@ async fn render_show(
     let activities = state.services.activities(&access, id).await?;
     let may_comment = access.allowed(&project, Permission::AddWorkPackageNotes);
     let may_edit = access.allowed(&project, Permission::EditWorkPackages);
+    let rendering = viewer.rendering(state).await?;
     let s = &row.wp.state;
     let opt = |v: Option<String>| html! { (v.unwrap_or_else(|| "—".to_string())) };
     let hours = |h: Option<f64>| opt(h.map(|h| format!("{h} h")));
@@ -419,7 +421,7 @@ async fn render_show(
         .custom_values(CustomKind::WorkPackage, &[id])
         .await?;
     for shown in custom.of(id) {
-        attributes.push((shown.field.name.clone(), custom_value(&shown)));
+        attributes.push((shown.field.name.clone(), custom_value(&shown, rendering)));
     }
     let children_query = WpQuery {
         conds: vec![Cond::IdIn {
@@ -479,7 +481,7 @@ async fn render_show(
                 @if s.description.is_empty() {
                     p.muted { "No description." }
                 } @else {
-                    div.prose { (layout::markdown(&s.description)) }
+                    div.prose { (layout::markdown(&s.description, rendering)) }
                 }
             }
         }
@@ -507,7 +509,7 @@ async fn render_show(
                             }
                         }
                         @if !a.journal.notes.is_empty() {
-                            div.prose.note { (layout::markdown(&a.journal.notes)) }
+                            div.prose.note { (layout::markdown(&a.journal.notes, rendering)) }
                         }
                     }
                 }
@@ -529,7 +531,10 @@ async fn render_show(
             }
         }
     };
-    Ok(viewer.page(status, &title, Nav::WorkPackages, notice, main))
+    Ok(layout::with_text_images(
+        viewer.page(status, &title, Nav::WorkPackages, notice, main),
+        rendering,
+    ))
 }
 
 /// What an attribute of the change history is called on the pages;
@@ -558,10 +563,12 @@ pub fn attribute_label(attribute: &str) -> &str {
 
 /// A custom value as the details show it: a text field's Markdown
 /// rendered, an option or a person by name.
-fn custom_value(shown: &ShownValue<'_>) -> Markup {
+fn custom_value(shown: &ShownValue<'_>, rendering: Rendering) -> Markup {
     match (&shown.value, shown.field.format) {
         (None, _) => html! { "—" },
-        (Some(Value::Text(t)), Format::Text) => html! { div.prose { (layout::markdown(t)) } },
+        (Some(Value::Text(t)), Format::Text) => {
+            html! { div.prose { (layout::markdown(t, rendering)) } }
+        }
         (Some(Value::Option(_) | Value::User(_)), _) => {
             html! { (shown.title.clone().unwrap_or_else(|| "—".to_string())) }
         }
