@@ -29,7 +29,9 @@ pub struct RequestLogSection {
     /// environment: a comma-separated list.
     #[serde(deserialize_with = "names")]
     pub filter_parameters: Vec<String>,
-    /// Store a keyed pseudonym (HMAC-SHA256) instead of the user id.
+    /// Store a keyed pseudonym (HMAC-SHA256) instead of the user id. On
+    /// unless an administrator turns it off: privacy by default (GDPR
+    /// Art. 25), since finding faults rarely needs to know who it was.
     pub pseudonymize: bool,
     /// The pseudonym key is destroyed and replaced this often; older lines
     /// can then no longer be linked to anyone.
@@ -45,7 +47,7 @@ impl Default for RequestLogSection {
             max_total_mb: 100,
             max_age_days: 30,
             filter_parameters: Vec::new(),
-            pseudonymize: false,
+            pseudonymize: true,
             pseudonym_key_rotation_days: 7,
         }
     }
