@@ -63,7 +63,10 @@ pub(crate) struct LimitsCache(RwLock<Option<(Instant, SessionLimits)>>);
 
 impl LimitsCache {
     fn fresh(&self) -> Option<SessionLimits> {
-        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let guard = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         guard
             .as_ref()
             .filter(|(at, _)| at.elapsed() < Duration::from_secs(CACHE_SECONDS))
@@ -71,7 +74,10 @@ impl LimitsCache {
     }
 
     fn put(&self, limits: SessionLimits) {
-        let mut guard = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard = Some((Instant::now(), limits));
     }
 }

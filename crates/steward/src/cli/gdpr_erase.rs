@@ -154,7 +154,7 @@ fn print_scan(r: &ScanReport) {
         ("Held for the redaction queue", &r.held),
     ] {
         println!("{title}: {}", hits.len());
-        for h in hits.iter() {
+        for h in hits {
             println!("  {}.{} row {} ({})", h.table, h.column, h.row, h.found);
         }
     }

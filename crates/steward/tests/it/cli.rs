@@ -646,7 +646,7 @@ async fn user_commands(backend: Backend) {
         blocking(|| st.run_stdin(&args, input))
     };
     let with = |mut args: Vec<String>, more: &[&str]| {
-        args.extend(more.iter().map(|s| s.to_string()));
+        args.extend(more.iter().map(ToString::to_string));
         args
     };
 

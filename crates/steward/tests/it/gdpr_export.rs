@@ -1147,7 +1147,7 @@ impl<'a> Validator<'a> {
                     Some(s) => self.check(s, val, &here, errors),
                     None => match obj.get("additionalProperties") {
                         Some(Value::Bool(false)) => {
-                            errors.push(format!("{here}: not described by the schema"))
+                            errors.push(format!("{here}: not described by the schema"));
                         }
                         Some(s) => self.check(s, val, &here, errors),
                         None => {}
