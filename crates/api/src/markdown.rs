@@ -294,7 +294,7 @@ impl<'a> SafeEvents<'a> {
         };
         match (mention::user_id(&open.tag), self.rendering.user_link) {
             (Some(id), Some(prefix)) if !self.in_link() => {
-                self.link(format!("{prefix}{id}"), shown)
+                self.link(format!("{prefix}{id}"), shown);
             }
             _ => self.out.push(Event::Text(shown.into())),
         }

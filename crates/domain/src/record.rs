@@ -334,6 +334,7 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Erasure;
 
     fn ctx() -> RecordContext {
         RecordContext {
@@ -376,6 +377,12 @@ mod tests {
             }
         }
         assert!(md.contains("## User master data") && md.contains("## Logs"));
+        // The "On erasure" column is the declared action's description.
+        let notes = md.lines().find(|l| l.contains("`journals.notes`")).unwrap();
+        assert!(
+            notes.ends_with(&format!("| {} |", Erasure::ReviewText.describe())),
+            "{notes}"
+        );
     }
 
     #[test]

@@ -74,23 +74,53 @@ categories! {
 }
 
 /// What erasing a person does to a column that holds their data.
+///
+/// Erasure dispatches on this and nothing else, and the record of
+/// processing prints [`Erasure::describe`] for each column, so the record
+/// says what the code does; an integration test erases a person with data in
+/// every column and checks each column against its declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Erasure {
-    /// The row belongs to the person and is deleted with them.
+    /// The row belongs to the person and is deleted with them: the account
+    /// row, rows that refer to them through a column declared `DeleteRow`,
+    /// and rows that carry their login or email.
     DeleteRow,
     /// The reference is re-pointed to the built-in "Deleted user", so that
     /// what the person did stays intact and every foreign key stays valid.
     DeletedUser,
-    /// The value is cleared (NULL or empty).
-    Blank,
+    /// Text people wrote stays: it is the team's work, not the person's
+    /// data. Structured mentions of the person are rewritten to name the
+    /// "Deleted user"; any other place that still names them goes to the
+    /// redaction queue, where the controller redacts or dismisses it.
+    ReviewText,
+    /// The redaction queue's search terms: written by an erasure, about the
+    /// person just erased, and removed once each of their queue entries is
+    /// redacted or dismissed. Erasing someone else leaves them alone.
+    ForgottenWhenReviewed,
 }
 
 impl Erasure {
+    pub const ALL: [Erasure; 4] = [
+        Erasure::DeleteRow,
+        Erasure::DeletedUser,
+        Erasure::ReviewText,
+        Erasure::ForgottenWhenReviewed,
+    ];
+
+    /// The "On erasure" column of the record of processing.
     pub fn describe(self) -> &'static str {
         match self {
             Erasure::DeleteRow => "row deleted",
             Erasure::DeletedUser => "replaced by the \"Deleted user\"",
-            Erasure::Blank => "value blanked",
+            Erasure::ReviewText => {
+                "text kept; mentions of the person now name the \"Deleted user\"; \
+                 any other occurrence of their name, username or email is queued for \
+                 the controller to redact or dismiss"
+            }
+            Erasure::ForgottenWhenReviewed => {
+                "written by the erasure of the person they name; removed once each of \
+                 that person's redaction-queue entries is redacted or dismissed"
+            }
         }
     }
 }
@@ -186,7 +216,7 @@ const fn pd(
 }
 
 use Category::*;
-use Erasure::*;
+use Erasure::{DeleteRow, DeletedUser, ForgottenWhenReviewed, ReviewText};
 use Kind::*;
 
 const ACCOUNT_LIFETIME: &str = "as long as the account exists";
@@ -293,7 +323,7 @@ pub static TABLES: &[Table] = &[
             none("id"),
             none("identifier"),
             none("name"),
-            pd("description", Cp01, FreeText, Blank, "Person mentioned in a project overview", "Describes the project", CONTENT_LIFETIME),
+            pd("description", Cp01, FreeText, ReviewText, "Person mentioned in a project overview", "Describes the project", CONTENT_LIFETIME),
             none("public"),
             none("active"),
             none("parent_id"),
@@ -362,7 +392,7 @@ pub static TABLES: &[Table] = &[
             none("id"),
             none("project_id"),
             none("name"),
-            pd("description", Cp01, FreeText, Blank, "Person mentioned in a version description", "Describes the version", CONTENT_LIFETIME),
+            pd("description", Cp01, FreeText, ReviewText, "Person mentioned in a version description", "Describes the version", CONTENT_LIFETIME),
             none("status"),
             none("start_date"),
             none("due_date"),
@@ -379,8 +409,8 @@ pub static TABLES: &[Table] = &[
             none("type_id"),
             none("status_id"),
             none("priority_id"),
-            pd("subject", Cw02, FreeText, Blank, "Person mentioned in an attribute", "Names the work", CONTENT_LIFETIME),
-            pd("description", Cw02, FreeText, Blank, "Person mentioned in a text field", "Describes the work", CONTENT_LIFETIME),
+            pd("subject", Cw02, FreeText, ReviewText, "Person mentioned in an attribute", "Names the work", CONTENT_LIFETIME),
+            pd("description", Cw02, FreeText, ReviewText, "Person mentioned in a text field", "Describes the work", CONTENT_LIFETIME),
             pd("author_id", Cw02, UserRef, DeletedUser, "Author of a work package", "Shows who created the work", CONTENT_LIFETIME),
             pd("assigned_to_id", Cw02, UserRef, DeletedUser, "Assignee of a work package", "Shows who does the work", CONTENT_LIFETIME),
             pd("responsible_id", Cw02, UserRef, DeletedUser, "Accountable for a work package", "Shows who answers for the work", CONTENT_LIFETIME),
@@ -414,7 +444,7 @@ pub static TABLES: &[Table] = &[
             none("custom_field_id"),
             none("customized_type"),
             pd("customized_id", Bu01, UserRef, DeleteRow, "Custom fields of a user (rows with customized_type 'Principal')", "Extends the user profile", ACCOUNT_LIFETIME),
-            pd("value", Cw02, FreeText, Blank, "Person mentioned in a custom field", "Custom attributes", CONTENT_LIFETIME),
+            pd("value", Cw02, FreeText, ReviewText, "Person mentioned in a custom field", "Custom attributes", CONTENT_LIFETIME),
             pd("value_user_id", Cw02, UserRef, DeletedUser, "User custom field value", "Assigns a person in a custom field", CONTENT_LIFETIME),
         ],
     },
@@ -427,7 +457,7 @@ pub static TABLES: &[Table] = &[
             none("journable_id"),
             none("version"),
             pd("user_id", Cc01, UserRef, DeletedUser, "Author of a change or comment", "Change history", CONTENT_LIFETIME),
-            pd("notes", Cc01, FreeText, Blank, "Person mentioned in a comment", "Comments", CONTENT_LIFETIME),
+            pd("notes", Cc01, FreeText, ReviewText, "Person mentioned in a comment", "Comments", CONTENT_LIFETIME),
             none("created_at"),
             none("updated_at"),
         ],
@@ -441,8 +471,8 @@ pub static TABLES: &[Table] = &[
             none("type_id"),
             none("status_id"),
             none("priority_id"),
-            pd("subject", Cw02, FreeText, Blank, "Person mentioned in an attribute (history)", "Change history", CONTENT_LIFETIME),
-            pd("description", Cw02, FreeText, Blank, "Person mentioned in a text field (history)", "Change history", CONTENT_LIFETIME),
+            pd("subject", Cw02, FreeText, ReviewText, "Person mentioned in an attribute (history)", "Change history", CONTENT_LIFETIME),
+            pd("description", Cw02, FreeText, ReviewText, "Person mentioned in a text field (history)", "Change history", CONTENT_LIFETIME),
             pd("author_id", Cw02, UserRef, DeletedUser, "Author of a work package (history)", "Change history", CONTENT_LIFETIME),
             pd("assigned_to_id", Cw02, UserRef, DeletedUser, "Assignee (history)", "Change history", CONTENT_LIFETIME),
             pd("responsible_id", Cw02, UserRef, DeletedUser, "Accountable (history)", "Change history", CONTENT_LIFETIME),
@@ -462,7 +492,7 @@ pub static TABLES: &[Table] = &[
             none("id"),
             none("journal_id"),
             none("custom_field_id"),
-            pd("value", Cw02, FreeText, Blank, "Person mentioned in a custom field (history)", "Change history", CONTENT_LIFETIME),
+            pd("value", Cw02, FreeText, ReviewText, "Person mentioned in a custom field (history)", "Change history", CONTENT_LIFETIME),
             pd("value_user_id", Cw02, UserRef, DeletedUser, "User custom field value (history)", "Change history", CONTENT_LIFETIME),
         ],
     },
@@ -472,7 +502,7 @@ pub static TABLES: &[Table] = &[
         columns: &[
             none("id"),
             none("journal_id"),
-            pd("previous_notes", Cc01, FreeText, Blank, "Person mentioned in a comment (earlier wording)", "Keeps comment edits traceable", CONTENT_LIFETIME),
+            pd("previous_notes", Cc01, FreeText, ReviewText, "Person mentioned in a comment (earlier wording)", "Keeps comment edits traceable", CONTENT_LIFETIME),
             pd("edited_by", Cc01, UserRef, DeletedUser, "Editor of a comment", "Keeps comment edits traceable", CONTENT_LIFETIME),
             none("edited_at"),
         ],
@@ -563,7 +593,7 @@ pub static TABLES: &[Table] = &[
         columns: &[
             none("id"),
             none("certificate_id"),
-            pd("terms", Lg04, FreeText, Blank, "Names, username and email of an erased person", "Finds them in free text for redaction", REDACTION_LIFETIME),
+            pd("terms", Lg04, FreeText, ForgottenWhenReviewed, "Names, username and email of an erased person", "Finds them in free text for redaction", REDACTION_LIFETIME),
             none("created_at"),
         ],
     },
@@ -640,6 +670,30 @@ mod tests {
                     "{}.{} declared twice",
                     t.name,
                     c.name
+                );
+            }
+        }
+    }
+
+    /// Each erasure action fits the kind of value it is declared on, and a
+    /// column said to go with its row sits in a row that erasure deletes.
+    #[test]
+    fn erasure_actions_fit_their_columns() {
+        for t in TABLES {
+            let rows_deleted = t.name == "users"
+                || t.personal_columns().any(|(_, p)| {
+                    p.erasure == DeleteRow && matches!(p.kind, UserRef | Login | Email)
+                });
+            for (c, p) in t.personal_columns() {
+                let fits = match p.erasure {
+                    DeleteRow => rows_deleted,
+                    DeletedUser => p.kind == UserRef,
+                    ReviewText | ForgottenWhenReviewed => p.kind == FreeText,
+                };
+                assert!(
+                    fits,
+                    "{}.{c}: {:?} on a {:?} column",
+                    t.name, p.erasure, p.kind
                 );
             }
         }

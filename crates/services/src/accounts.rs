@@ -95,7 +95,7 @@ impl Services {
 
     pub async fn create_user(&self, input: CreateUser) -> Result<User, ServiceError> {
         let status = match input.status.as_deref().map(str::trim) {
-            None | Some("") | Some("active") => UserStatus::Active,
+            None | Some("" | "active") => UserStatus::Active,
             Some("invited") => UserStatus::Invited,
             Some(other) => {
                 return Err(ValidationError::new(

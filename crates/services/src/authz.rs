@@ -66,7 +66,7 @@ impl Access {
         };
         base.iter()
             .filter(|p| p.module().is_none_or(|m| project.has_module(m)))
-            .fold(PermissionSet::EMPTY, |s, p| s.with(p))
+            .fold(PermissionSet::EMPTY, PermissionSet::with)
     }
 
     pub fn allowed(&self, project: &Project, permission: Permission) -> bool {
@@ -143,7 +143,7 @@ impl Services {
         for (project, permission) in roles::user_grants(&mut conn, user.id).await? {
             match project {
                 Some(p) if !permission.is_global() => {
-                    member.entry(p).or_default().insert(permission)
+                    member.entry(p).or_default().insert(permission);
                 }
                 None if permission.is_global() => global.insert(permission),
                 _ => {}

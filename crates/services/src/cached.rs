@@ -21,7 +21,10 @@ impl<T> Default for Cached<T> {
 
 impl<T: Copy> Cached<T> {
     pub(crate) fn fresh(&self) -> Option<T> {
-        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let guard = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         guard
             .as_ref()
             .filter(|(at, _)| at.elapsed() < Duration::from_secs(CACHE_SECONDS))
@@ -29,7 +32,10 @@ impl<T: Copy> Cached<T> {
     }
 
     pub(crate) fn put(&self, value: T) {
-        let mut guard = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard = Some((Instant::now(), value));
     }
 }

@@ -102,7 +102,7 @@ impl Services {
         };
         let modules = match input.modules {
             Some(m) => validate_modules(&m)?,
-            None => DEFAULT_MODULES.iter().map(|m| m.to_string()).collect(),
+            None => DEFAULT_MODULES.iter().map(ToString::to_string).collect(),
         };
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;

@@ -313,7 +313,7 @@ mod tests {
     use super::*;
 
     fn list(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
+        names.iter().map(ToString::to_string).collect()
     }
 
     fn attribute(e: ServiceError) -> &'static str {

@@ -311,7 +311,7 @@ impl Db {
             }
             ConnInner::Pg(_) => {
                 conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?
+                    .await?;
             }
         }
         conn.in_tx = true;

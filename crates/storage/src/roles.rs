@@ -187,7 +187,7 @@ pub async fn builtin_permissions(conn: &mut Conn, builtin: &str) -> Result<Permi
     Ok(names
         .iter()
         .filter_map(|n| Permission::parse(n))
-        .fold(PermissionSet::EMPTY, |s, p| s.with(p)))
+        .fold(PermissionSet::EMPTY, PermissionSet::with))
 }
 
 /// (project id or None for global, permission name) for every role the user

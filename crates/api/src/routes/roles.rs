@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use serde::Serialize;
+use steward_domain::permission::Permission;
 use steward_storage::roles::Role;
 
 use crate::auth::Caller;
@@ -35,7 +36,7 @@ pub fn represent(r: &Role) -> RoleRepr {
         kind: "Role",
         id: r.id,
         name: r.name.clone(),
-        permissions: r.permissions.iter().map(|p| p.name()).collect(),
+        permissions: r.permissions.iter().map(Permission::name).collect(),
         links: RoleLinks {
             self_: Link::titled(format!("/api/v3/roles/{}", r.id), r.name.clone()),
         },

@@ -456,7 +456,7 @@ fn time_range(f: &Filter, col: TimeColumn) -> Result<Cond, ApiError> {
         }
         "t" => (Some(day_start(t)), Some(day_start(shift(t, 1)))),
         "w" => {
-            let monday = shift(t, -(t.0.weekday().to_monday_zero_offset() as i64));
+            let monday = shift(t, -i64::from(t.0.weekday().to_monday_zero_offset()));
             (Some(day_start(monday)), Some(day_start(shift(monday, 7))))
         }
         _ => return Err(f.unknown_operator(&["<>d", "=d", ">t-", "<t-", "t-", "t", "w"])),

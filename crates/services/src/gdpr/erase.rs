@@ -108,21 +108,21 @@ fn user_ref_columns() -> Vec<(&'static str, &'static str, Erasure)> {
     }
     cols.sort_by_key(|(_, _, e)| match e {
         Erasure::DeletedUser => 0,
-        Erasure::Blank => 1,
-        Erasure::DeleteRow => 2,
+        Erasure::DeleteRow => 1,
+        Erasure::ReviewText | Erasure::ForgottenWhenReviewed => 2,
     });
     cols
 }
 
-/// Free-text columns, where structured mentions live.
+/// The columns whose text stays (`Erasure::ReviewText`): where structured
+/// mentions are rewritten and the rest is left to the redaction queue.
 fn free_text_columns() -> Vec<(&'static str, Vec<&'static str>)> {
     registry::TABLES
         .iter()
-        .filter(|t| t.name != "redaction_subjects")
         .filter_map(|t| {
             let cols: Vec<&'static str> = t
                 .personal_columns()
-                .filter(|(_, p)| p.kind == Kind::FreeText)
+                .filter(|(_, p)| p.erasure == Erasure::ReviewText)
                 .map(|(c, _)| c)
                 .collect();
             (!cols.is_empty()).then_some((t.name, cols))
@@ -312,9 +312,9 @@ impl Services {
                 ("custom_values", "customized_id", _) => erasure::delete_profile_custom_values(&mut tx, id).await?,
                 (_, _, Erasure::DeletedUser) => erasure::repoint(&mut tx, table, column, id, DELETED_USER_ID).await?,
                 (_, _, Erasure::DeleteRow) => erasure::delete_equal(&mut tx, table, column, id).await?,
-                (_, _, Erasure::Blank) => {
+                (_, _, Erasure::ReviewText | Erasure::ForgottenWhenReviewed) => {
                     return Err(ServiceError::Internal(format!(
-                        "{table}.{column}: a user reference cannot be blanked; declare DeletedUser or DeleteRow"
+                        "{table}.{column}: a user reference is either re-pointed or deleted; declare DeletedUser or DeleteRow"
                     )))
                 }
             };

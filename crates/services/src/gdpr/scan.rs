@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use steward_domain::registry::{self, Data, Kind};
+use steward_domain::registry::{self, Data, Erasure, Kind};
 use steward_domain::user::{DELETED_USER_ID, SYSTEM_USER_ID};
 use steward_domain::{redaction, user::UserId};
 use steward_storage::{erasure, Conn};
@@ -310,13 +310,17 @@ fn is_builtin_row(row: &str) -> bool {
         .is_ok_and(|id| id == DELETED_USER_ID || id == SYSTEM_USER_ID)
 }
 
+/// What a hit means follows from what erasure does to the column: text it
+/// keeps is for review, anything it deletes or re-points is residue.
 fn classify(table: &registry::Table, column: &str) -> HitClass {
-    if table.name == "redaction_subjects" && column == "terms" {
-        return HitClass::Held;
-    }
     match table.column(column).map(|c| &c.data) {
-        Some(Data::Personal(p)) if p.kind != Kind::FreeText => HitClass::Residue,
-        _ => HitClass::FreeText,
+        Some(Data::Personal(p)) => match p.erasure {
+            Erasure::ForgottenWhenReviewed => HitClass::Held,
+            Erasure::ReviewText => HitClass::FreeText,
+            Erasure::DeleteRow | Erasure::DeletedUser => HitClass::Residue,
+        },
+        // Undeclared text (a project's name, say) may name anyone.
+        Some(Data::None) | None => HitClass::FreeText,
     }
 }
 

@@ -3,9 +3,10 @@
 //! unless switched on). Operators on the command line always may.
 
 use steward_domain::user::User;
-use steward_storage::settings;
+use steward_storage::{settings, Conn};
 
 use super::certificate::Requester;
+use crate::audit::{self, AuditEntry};
 use crate::{ServiceError, Services};
 
 pub const DELETABLE_BY_ADMINS: &str = "users_deletable_by_admins";
@@ -17,34 +18,46 @@ pub struct DeletionSettings {
     pub by_self: bool,
 }
 
+async fn read(conn: &mut Conn) -> Result<DeletionSettings, ServiceError> {
+    let by_admins = settings::get(conn, DELETABLE_BY_ADMINS)
+        .await?
+        .is_none_or(|v| v == "true");
+    let by_self = settings::get(conn, DELETABLE_BY_SELF)
+        .await?
+        .is_some_and(|v| v == "true");
+    Ok(DeletionSettings { by_admins, by_self })
+}
+
 impl Services {
     pub async fn deletion_settings(&self) -> Result<DeletionSettings, ServiceError> {
         let mut conn = self.db.conn().await?;
-        let by_admins = settings::get(&mut conn, DELETABLE_BY_ADMINS)
-            .await?
-            .is_none_or(|v| v == "true");
-        let by_self = settings::get(&mut conn, DELETABLE_BY_SELF)
-            .await?
-            .is_some_and(|v| v == "true");
-        Ok(DeletionSettings { by_admins, by_self })
+        read(&mut conn).await
     }
 
+    /// Changes who may delete accounts; `None` keeps a value as it is.
+    /// Like every settings change: audited, and all of it or none.
     pub async fn set_deletion_settings(
         &self,
         by_admins: Option<bool>,
         by_self: Option<bool>,
     ) -> Result<DeletionSettings, ServiceError> {
-        let mut conn = self.db.conn().await?;
+        let mut tx = self.db.begin().await?;
         for (key, value) in [
             (DELETABLE_BY_ADMINS, by_admins),
             (DELETABLE_BY_SELF, by_self),
         ] {
-            if let Some(v) = value {
-                settings::set(&mut conn, key, if v { "true" } else { "false" }).await?;
-            }
+            let Some(value) = value else { continue };
+            settings::set(&mut tx, key, if value { "true" } else { "false" }).await?;
+            audit::record(
+                &mut tx,
+                AuditEntry::security("settings.changed", audit::current_actor(), None)
+                    .with_details(serde_json::json!({ "setting": key, "value": value })),
+            )
+            .await?;
         }
-        drop(conn);
-        self.deletion_settings().await
+        let now = read(&mut tx).await?;
+        tx.commit().await?;
+        Ok(now)
     }
 
     /// Decides whether `caller` may erase the account `target_id`, and as

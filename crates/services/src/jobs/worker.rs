@@ -104,7 +104,7 @@ fn panic_text(e: tokio::task::JoinError) -> String {
     let payload = e.into_panic();
     let what = payload
         .downcast_ref::<&str>()
-        .map(|s| s.to_string())
+        .map(ToString::to_string)
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".into());
     format!("the handler panicked: {what}")

@@ -123,7 +123,7 @@ impl RequestLogConfig {
             max_total_bytes: 100 * 1024 * 1024,
             max_age_days: 30,
             filter_parameters: Vec::new(),
-            pseudonymize: false,
+            pseudonymize: true,
             pseudonym_key_rotation_days: 7,
             queue_capacity: 8192,
         }

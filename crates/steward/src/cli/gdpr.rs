@@ -5,10 +5,10 @@
 use anyhow::{anyhow, Context};
 use clap::Subcommand;
 
-use steward_services::gdpr::redaction::Resolution;
+use steward_services::gdpr::redaction::{parse_status, Resolution};
 use steward_services::Services;
 
-use super::gdpr_erase;
+use super::{gdpr_erase, json_format};
 use crate::config::Config;
 use crate::server;
 
@@ -74,24 +74,53 @@ pub async fn run(config: &Config, cmd: GdprCommand) -> anyhow::Result<()> {
     if let GdprCommand::Record { format } = &cmd {
         return record(config, format);
     }
+    let output = Output::of(&cmd)?;
     let services = server::open_services(config).await?;
-    let result = run_with(&services, cmd).await;
+    let result = run_with(&services, cmd, output).await;
     services.db.close().await;
     result
 }
 
-async fn run_with(services: &Services, cmd: GdprCommand) -> anyhow::Result<()> {
+/// What a command's `--format` and `--status` ask for, checked before the
+/// database is opened (or created and migrated): a mistyped argument is
+/// refused first.
+struct Output {
+    json: bool,
+    status: Option<&'static str>,
+}
+
+impl Output {
+    fn of(cmd: &GdprCommand) -> anyhow::Result<Output> {
+        let mut output = Output {
+            json: false,
+            status: None,
+        };
+        match cmd {
+            GdprCommand::Erase { format, .. } | GdprCommand::Certificate { format, .. } => {
+                output.json = json_format(format)?;
+            }
+            GdprCommand::Scan(args) => output.json = args.check()?,
+            GdprCommand::Redactions { status } => {
+                output.status = parse_status(status).map_err(|e| anyhow!("--status: {e}"))?;
+            }
+            _ => {}
+        }
+        Ok(output)
+    }
+}
+
+async fn run_with(services: &Services, cmd: GdprCommand, output: Output) -> anyhow::Result<()> {
     match cmd {
         GdprCommand::Record { .. } => Ok(()),
-        GdprCommand::Erase { user, yes, format } => {
-            gdpr_erase::erase(services, &user, yes, &format).await
+        GdprCommand::Erase { user, yes, .. } => {
+            gdpr_erase::erase(services, &user, yes, output.json).await
         }
-        GdprCommand::Scan(args) => gdpr_erase::scan(services, args).await,
+        GdprCommand::Scan(args) => gdpr_erase::scan(services, args, output.json).await,
         GdprCommand::Certificates => gdpr_erase::certificates(services).await,
-        GdprCommand::Certificate { id, format } => {
-            gdpr_erase::certificate(services, id, &format).await
+        GdprCommand::Certificate { id, .. } => {
+            gdpr_erase::certificate(services, id, output.json).await
         }
-        GdprCommand::Redactions { status } => gdpr_erase::redactions(services, &status).await,
+        GdprCommand::Redactions { .. } => gdpr_erase::redactions(services, output.status).await,
         GdprCommand::Redact { id } => gdpr_erase::resolve(services, id, Resolution::Redact).await,
         GdprCommand::Dismiss { id } => gdpr_erase::resolve(services, id, Resolution::Dismiss).await,
         GdprCommand::Export { user, output } => {

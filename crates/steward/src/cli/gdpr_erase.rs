@@ -6,7 +6,7 @@
 use anyhow::anyhow;
 use steward_domain::user::SYSTEM_USER_ID;
 use steward_services::gdpr::certificate::Requester;
-use steward_services::gdpr::redaction::{parse_status, Resolution};
+use steward_services::gdpr::redaction::Resolution;
 use steward_services::gdpr::scan::{ScanReport, ScanTarget};
 use steward_services::Services;
 
@@ -18,8 +18,12 @@ fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
 
 /// Without `yes`: prints what would change and refuses. With it: erases
 /// and prints the certificate.
-pub async fn erase(services: &Services, user: &str, yes: bool, format: &str) -> anyhow::Result<()> {
-    let json_out = json_format(format)?;
+pub async fn erase(
+    services: &Services,
+    user: &str,
+    yes: bool,
+    json_out: bool,
+) -> anyhow::Result<()> {
     let id = match services.user_by_ref(user).await {
         Ok(u) => u.id,
         // An id erased before: erase_user recognises it from its
@@ -89,9 +93,21 @@ pub struct ScanArgs {
     format: String,
 }
 
-pub async fn scan(services: &Services, args: ScanArgs) -> anyhow::Result<()> {
-    let format = args.format.as_str();
-    let json_out = json_format(format)?;
+impl ScanArgs {
+    /// Whether the output is JSON; refuses a scan with nothing to look for.
+    pub fn check(&self) -> anyhow::Result<bool> {
+        let json_out = json_format(&self.format)?;
+        let identifiers = [&self.login, &self.email, &self.first_name, &self.last_name];
+        if self.user.is_none() && self.id.is_none() && identifiers.iter().all(|i| i.is_none()) {
+            return Err(anyhow!(
+                "give the USER to scan for, or the identifiers of someone erased (--id, --login, --email, --first-name, --last-name)"
+            ));
+        }
+        Ok(json_out)
+    }
+}
+
+pub async fn scan(services: &Services, args: ScanArgs, json_out: bool) -> anyhow::Result<()> {
     let target = match &args.user {
         Some(user) => services
             .scan_target_of(user)
@@ -138,7 +154,7 @@ fn print_scan(r: &ScanReport) {
         ("Held for the redaction queue", &r.held),
     ] {
         println!("{title}: {}", hits.len());
-        for h in hits.iter() {
+        for h in hits {
             println!("  {}.{} row {} ({})", h.table, h.column, h.row, h.found);
         }
     }
@@ -162,8 +178,7 @@ pub async fn certificates(services: &Services) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn certificate(services: &Services, id: i64, format: &str) -> anyhow::Result<()> {
-    let json_out = json_format(format)?;
+pub async fn certificate(services: &Services, id: i64, json_out: bool) -> anyhow::Result<()> {
     let doc = services
         .erasure_certificate(id)
         .await
@@ -176,8 +191,7 @@ pub async fn certificate(services: &Services, id: i64, format: &str) -> anyhow::
     Ok(())
 }
 
-pub async fn redactions(services: &Services, status: &str) -> anyhow::Result<()> {
-    let status = parse_status(status).map_err(|e| anyhow!("--status: {e}"))?;
+pub async fn redactions(services: &Services, status: Option<&'static str>) -> anyhow::Result<()> {
     let (list, total) = services
         .redaction_queue(status, 0, 1000)
         .await

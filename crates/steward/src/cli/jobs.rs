@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde_json::{json, Value};
 use steward_services::jobs::{parse_statuses, DIAGNOSTICS_FAIL, DIAGNOSTICS_SLEEP};
 use steward_services::{ServiceError, Services};
 use steward_storage::jobs::{Job, JobFilter};
@@ -91,9 +91,74 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A `steward jobs` command with its arguments checked: a mistyped
+/// argument is refused before the database is opened (or created and
+/// migrated).
+enum JobsAction {
+    List { filter: JobFilter, limit: i64 },
+    Show(i64),
+    Retry(i64),
+    Enqueue { kind: String, payload: Value },
+    Schedules,
+}
+
+fn check(cmd: JobsCommand) -> anyhow::Result<JobsAction> {
+    Ok(match cmd {
+        JobsCommand::List {
+            status,
+            kind,
+            limit,
+        } => {
+            if !(1..=1000).contains(&limit) {
+                return Err(anyhow!("--limit {limit} must be between 1 and 1000"));
+            }
+            let statuses = match status {
+                Some(s) => Some(parse_statuses(std::slice::from_ref(&s)).map_err(|_| {
+                    anyhow!("--status {s:?} is not one of queued, running, done, failed")
+                })?),
+                None => None,
+            };
+            JobsAction::List {
+                filter: JobFilter {
+                    statuses,
+                    kinds: kind.map(|k| vec![k]),
+                    exclude_kinds: None,
+                },
+                limit,
+            }
+        }
+        JobsCommand::Show { id } => JobsAction::Show(id),
+        JobsCommand::Retry { id } => JobsAction::Retry(id),
+        JobsCommand::Enqueue {
+            kind,
+            seconds,
+            message,
+        } => {
+            let payload = if kind == DIAGNOSTICS_SLEEP {
+                if !(0.0..=86_400.0).contains(&seconds) {
+                    return Err(anyhow!("--seconds {seconds} must be between 0 and 86400"));
+                }
+                json!({ "seconds": seconds })
+            } else if kind == DIAGNOSTICS_FAIL {
+                match message {
+                    Some(m) => json!({ "message": m }),
+                    None => json!({}),
+                }
+            } else {
+                return Err(anyhow!(
+                    "{kind:?} cannot be started by hand: `steward jobs enqueue` starts only the diagnostic jobs {DIAGNOSTICS_SLEEP} and {DIAGNOSTICS_FAIL}"
+                ));
+            };
+            JobsAction::Enqueue { kind, payload }
+        }
+        JobsCommand::Schedules => JobsAction::Schedules,
+    })
+}
+
 pub async fn run(config: &Config, cmd: JobsCommand) -> anyhow::Result<()> {
+    let action = check(cmd)?;
     let services = server::open_services(config).await?;
-    let result = run_with(&services, cmd).await;
+    let result = run_with(&services, action).await;
     services.db.close().await;
     result
 }
@@ -139,27 +204,9 @@ fn job_error(id: i64) -> impl FnOnce(ServiceError) -> anyhow::Error {
     }
 }
 
-async fn run_with(services: &Services, cmd: JobsCommand) -> anyhow::Result<()> {
-    match cmd {
-        JobsCommand::List {
-            status,
-            kind,
-            limit,
-        } => {
-            if !(1..=1000).contains(&limit) {
-                return Err(anyhow!("--limit {limit} must be between 1 and 1000"));
-            }
-            let statuses = match status {
-                Some(s) => Some(parse_statuses(std::slice::from_ref(&s)).map_err(|_| {
-                    anyhow!("--status {s:?} is not one of queued, running, done, failed")
-                })?),
-                None => None,
-            };
-            let filter = JobFilter {
-                statuses,
-                kinds: kind.map(|k| vec![k]),
-                exclude_kinds: None,
-            };
+async fn run_with(services: &Services, action: JobsAction) -> anyhow::Result<()> {
+    match action {
+        JobsAction::List { filter, limit } => {
             let (list, total) = services
                 .list_jobs(&filter, &[], limit, 0)
                 .await
@@ -188,12 +235,12 @@ async fn run_with(services: &Services, cmd: JobsCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        JobsCommand::Show { id } => {
+        JobsAction::Show(id) => {
             let job = services.job(id).await.map_err(job_error(id))?;
             println!("{}", describe(&job));
             Ok(())
         }
-        JobsCommand::Retry { id } => {
+        JobsAction::Retry(id) => {
             let job = services.retry_job(id).await.map_err(job_error(id))?;
             println!(
                 "Job {} ({}) is queued again with {} attempts; a worker runs it at its next poll.",
@@ -201,26 +248,7 @@ async fn run_with(services: &Services, cmd: JobsCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        JobsCommand::Enqueue {
-            kind,
-            seconds,
-            message,
-        } => {
-            let payload = if kind == DIAGNOSTICS_SLEEP {
-                if !(0.0..=86_400.0).contains(&seconds) {
-                    return Err(anyhow!("--seconds {seconds} must be between 0 and 86400"));
-                }
-                json!({ "seconds": seconds })
-            } else if kind == DIAGNOSTICS_FAIL {
-                match message {
-                    Some(m) => json!({ "message": m }),
-                    None => json!({}),
-                }
-            } else {
-                return Err(anyhow!(
-                    "{kind:?} cannot be started by hand: `steward jobs enqueue` starts only the diagnostic jobs {DIAGNOSTICS_SLEEP} and {DIAGNOSTICS_FAIL}"
-                ));
-            };
+        JobsAction::Enqueue { kind, payload } => {
             let id = services
                 .enqueue_job_now(&kind, &payload, None)
                 .await
@@ -229,7 +257,7 @@ async fn run_with(services: &Services, cmd: JobsCommand) -> anyhow::Result<()> {
             println!("Enqueued job {id} ({kind}).");
             Ok(())
         }
-        JobsCommand::Schedules => {
+        JobsAction::Schedules => {
             let rows = services.job_schedule_rows().await.map_err(service_error)?;
             let registry = steward_services::jobs::Registry::builtin();
             println!(

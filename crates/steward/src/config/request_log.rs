@@ -29,7 +29,9 @@ pub struct RequestLogSection {
     /// environment: a comma-separated list.
     #[serde(deserialize_with = "names")]
     pub filter_parameters: Vec<String>,
-    /// Store a keyed pseudonym (HMAC-SHA256) instead of the user id.
+    /// Store a keyed pseudonym (HMAC-SHA256) instead of the user id. On
+    /// unless an administrator turns it off: privacy by default (GDPR
+    /// Art. 25), since finding faults rarely needs to know who it was.
     pub pseudonymize: bool,
     /// The pseudonym key is destroyed and replaced this often; older lines
     /// can then no longer be linked to anyone.
@@ -45,7 +47,7 @@ impl Default for RequestLogSection {
             max_total_mb: 100,
             max_age_days: 30,
             filter_parameters: Vec::new(),
-            pseudonymize: false,
+            pseudonymize: true,
             pseudonym_key_rotation_days: 7,
         }
     }
@@ -223,19 +225,20 @@ mod tests {
         assert_eq!(s.max_file_bytes, 10 * MB);
         assert_eq!(s.max_total_bytes, 100 * MB);
         assert_eq!(s.max_age_days, 30);
-        assert!(!s.pseudonymize);
+        // Privacy by default: pseudonyms unless turned off.
+        assert!(s.pseudonymize);
         let c = Config::load_from(
             None,
             &env(&[
                 ("STEWARD_REQUEST_LOG_FILTER_PARAMETERS", "iban, ssn,,"),
-                ("STEWARD_REQUEST_LOG_PSEUDONYMIZE", "true"),
+                ("STEWARD_REQUEST_LOG_PSEUDONYMIZE", "false"),
                 ("STEWARD_REQUEST_LOG_DIR", "/var/log/steward"),
                 ("STEWARD_REQUEST_LOG_MAX_TOTAL_MB", "20"),
             ]),
         )
         .unwrap();
         assert_eq!(c.request_log.filter_parameters, vec!["iban", "ssn"]);
-        assert!(c.request_log_config().pseudonymize);
+        assert!(!c.request_log_config().pseudonymize);
         assert_eq!(c.request_log_dir(), PathBuf::from("/var/log/steward"));
         assert_eq!(c.request_log_config().max_total_bytes, 20 * MB);
         // The effective configuration renders and reads back.

@@ -646,7 +646,7 @@ async fn user_commands(backend: Backend) {
         blocking(|| st.run_stdin(&args, input))
     };
     let with = |mut args: Vec<String>, more: &[&str]| {
-        args.extend(more.iter().map(|s| s.to_string()));
+        args.extend(more.iter().map(ToString::to_string));
         args
     };
 
@@ -1360,3 +1360,52 @@ async fn gdpr_erase_scan_and_rectify(backend: Backend) {
         .contains("remote-images takes on or off"));
 }
 both_backends!(gdpr_erase_scan_and_rectify);
+
+/// `steward jobs` and `steward gdpr ...` check their arguments before they
+/// open the database: a mistyped argument is refused with its own error
+/// even when the database cannot be opened, and creates no database file.
+#[test]
+fn bad_arguments_are_refused_before_the_database_opens() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["jobs", "list", "--status", "broken"],
+            "--status \"broken\"",
+        ),
+        (&["jobs", "list", "--limit", "0"], "--limit 0"),
+        (
+            &["jobs", "enqueue", "retention.sessions"],
+            "cannot be started by hand",
+        ),
+        (
+            &[
+                "jobs",
+                "enqueue",
+                "diagnostics.sleep",
+                "--seconds",
+                "100000",
+            ],
+            "--seconds 100000",
+        ),
+        (&["gdpr", "erase", "opal", "--format", "xml"], "--format"),
+        (&["gdpr", "scan"], "identifiers"),
+        (&["gdpr", "scan", "opal", "--format", "xml"], "--format"),
+        (&["gdpr", "certificate", "1", "--format", "pdf"], "--format"),
+        (&["gdpr", "redactions", "--status", "maybe"], "--status"),
+    ];
+    let st = Steward::new();
+    let file = st.data_dir.join("steward.sqlite3");
+    for (args, says) in cases {
+        let err = st.run(args).failed();
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!file.exists(), "{args:?} created the database");
+    }
+    // Nothing listens on port 1: opening would fail with a connection error.
+    let st = Steward::new().with(
+        "STEWARD_DATABASE_URL",
+        "postgres://postgres@127.0.0.1:1/none",
+    );
+    for (args, says) in cases {
+        let err = st.run(args).failed();
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -588,6 +588,68 @@ async fn guards_and_settings(backend: Backend) {
 }
 both_backends!(guards_and_settings);
 
+/// Who may delete accounts is a setting like the others: each change is a
+/// `settings.changed` audit entry, and a change of both is one transaction
+/// (a failure at the second leaves the first unchanged).
+async fn deletion_settings_are_audited_and_atomic(backend: Backend) {
+    let app = TestApp::start(backend.clone()).await;
+    let res = app
+        .admin(Method::PATCH, "/api/v3/settings")
+        .json(&json!({"usersDeletableByAdmins": false, "usersDeletableBySelf": true}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let mut conn = app.services().db.conn().await.unwrap();
+    let details = conn
+        .query::<String>(
+            "SELECT details FROM audit_events WHERE event = 'settings.changed' \
+             AND actor_id = $1 AND request_id = $2 ORDER BY id",
+            steward_storage::params![app.admin_id, res.header("x-request-id").unwrap()],
+        )
+        .await
+        .unwrap();
+    let details: Vec<Value> = details
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            json!({"setting": "users_deletable_by_admins", "value": false}),
+            json!({"setting": "users_deletable_by_self", "value": true}),
+        ]
+    );
+
+    // The audit entry of the second setting cannot be written: neither
+    // setting changes.
+    let refuse = match backend {
+        Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events \
+             WHEN NEW.details LIKE '%users_deletable_by_self%' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ],
+        Backend::Postgres(_) => vec![
+            "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN IF NEW.details LIKE '%users_deletable_by_self%' THEN \
+             RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+        ],
+    };
+    for sql in refuse {
+        conn.execute(sql, steward_storage::params![]).await.unwrap();
+    }
+    drop(conn);
+    let refused = app
+        .services()
+        .set_deletion_settings(Some(true), Some(false))
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    let now = app.services().deletion_settings().await.unwrap();
+    assert!(!now.by_admins && now.by_self, "half-written: {now:?}");
+}
+both_backends!(deletion_settings_are_audited_and_atomic);
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let mut conn = app.services().db.conn().await.unwrap();
     conn.query_one::<i64>(sql, steward_storage::params![])

@@ -427,7 +427,15 @@ async fn heavy_user_export_holds_every_row(backend: Backend) {
     let lines = doc["request_log"]["lines"].as_array().unwrap();
     assert_eq!(doc["summary"]["request_log_lines"], lines.len());
     assert!(lines.len() > h.requests, "{lines:?}");
-    assert!(lines.iter().all(|l| l["user_id"] == h.id), "{lines:?}");
+    // Pseudonymised by default: one pseudonym, no user id.
+    let pseudonym = &lines[0]["user_pseudonym"];
+    assert!(pseudonym.is_string(), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.get("user_id").is_none() && &l["user_pseudonym"] == pseudonym),
+        "{lines:?}"
+    );
     assert!(lines
         .iter()
         .any(|l| l["method"] == "GET" && l["path"] == "/api/v3/users/me"));
@@ -1152,7 +1160,7 @@ impl<'a> Validator<'a> {
                     Some(s) => self.check(s, val, &here, errors),
                     None => match obj.get("additionalProperties") {
                         Some(Value::Bool(false)) => {
-                            errors.push(format!("{here}: not described by the schema"))
+                            errors.push(format!("{here}: not described by the schema"));
                         }
                         Some(s) => self.check(s, val, &here, errors),
                         None => {}

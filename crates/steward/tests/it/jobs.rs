@@ -1018,7 +1018,7 @@ impl WorkerProcess {
                     panic!("steward worker ended before printing {needle:?}")
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    assert!(Instant::now() < deadline, "no {needle:?} within 60 s")
+                    assert!(Instant::now() < deadline, "no {needle:?} within 60 s");
                 }
             }
         }

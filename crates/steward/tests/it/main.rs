@@ -13,6 +13,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod custom_fields_api;
+mod erasure_registry;
 mod filter_spellings;
 mod gdpr_erasure;
 mod gdpr_export;

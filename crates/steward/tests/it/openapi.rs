@@ -53,7 +53,7 @@ fn methods_in(args: &str, path: &str) -> Vec<String> {
             if bytes.get(i) == Some(&b'(') {
                 match word {
                     "get" | "post" | "put" | "patch" | "delete" | "head" | "options" | "trace" => {
-                        out.push(word.to_ascii_uppercase())
+                        out.push(word.to_ascii_uppercase());
                     }
                     "any" | "on" | "any_service" | "on_service" | "get_service"
                     | "post_service" | "route_service" => panic!(
@@ -457,7 +457,7 @@ impl<'a> Checker<'a> {
                     (None, Some(Value::Bool(false))) => errors.push(format!("{here}: not allowed")),
                     (None, Some(extra)) => self.check(extra, v, &here, errors),
                     (None, None) if props.is_some() => {
-                        errors.push(format!("{here}: the schema does not declare it"))
+                        errors.push(format!("{here}: the schema does not declare it"));
                     }
                     (None, None) => {}
                 }

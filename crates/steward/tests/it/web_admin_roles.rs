@@ -5,6 +5,7 @@
 
 use hyper::Method;
 use serde_json::json;
+use steward_domain::permission::Permission;
 use steward_services::authz::Access;
 use steward_storage::audit_events::AuditFilter;
 use steward_storage::roles::Role;
@@ -28,7 +29,7 @@ async fn role_named(app: &TestApp, name: &str) -> Option<Role> {
 }
 
 fn permission_names(role: &Role) -> Vec<&'static str> {
-    let mut names: Vec<_> = role.permissions.iter().map(|p| p.name()).collect();
+    let mut names: Vec<_> = role.permissions.iter().map(Permission::name).collect();
     names.sort_unstable();
     names
 }

@@ -744,7 +744,8 @@ async fn members_page(backend: Backend) {
 both_backends!(members_page);
 
 async fn my_data_and_account_deletion(backend: Backend) {
-    let app = TestApp::start(backend).await;
+    // Plain user ids in the request log, to see the deletion remove hers.
+    let app = TestApp::start_with(backend, |c| c.request_log.pseudonymize = false).await;
     app.user("gina").await;
     let gina = app.services().user_by_ref("gina").await.unwrap();
     let mut v = Visitor::signed_in(&app, "gina", USER_PASSWORD).await;

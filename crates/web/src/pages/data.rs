@@ -198,7 +198,7 @@ pub async fn delete_account(
         .await
     {
         Ok(r) => r,
-        Err(ServiceError::Forbidden(m)) | Err(ServiceError::Conflict(m)) => {
+        Err(ServiceError::Forbidden(m) | ServiceError::Conflict(m)) => {
             return delete_page(&state, &viewer, StatusCode::FORBIDDEN, Some(&m)).await
         }
         Err(e) => return Err(e.into()),

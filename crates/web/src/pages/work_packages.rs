@@ -16,7 +16,9 @@ use steward_services::authz::Access;
 use steward_services::custom_fields::ShownValue;
 use steward_services::ServiceError;
 use steward_storage::lookups::{Status, WpType};
-use steward_storage::work_packages::{Cond, IdColumn, Query as WpQuery, Sort, UserColumn};
+use steward_storage::work_packages::{
+    Cond, IdColumn, Query as WpQuery, Sort, UserColumn, WorkPackageRow,
+};
 
 use crate::error::WebError;
 use crate::forms::{Form, Path, Query};
@@ -71,6 +73,143 @@ fn user_cond(col: UserColumn, raw: &str, me: i64) -> Option<Cond> {
     }
 }
 
+/// The list's filters, sort order and page, read leniently from the query
+/// string: what the list shows, and what its links and form keep.
+struct ListFilters {
+    /// `open`, `closed`, `all` or a status id.
+    status: String,
+    /// A type id, or empty.
+    type_: String,
+    /// `me`, `none`, a user id, or empty (anyone).
+    assignee: String,
+    responsible: String,
+    author: String,
+    /// Subject contains this.
+    text: String,
+    /// One of the keys of [`COLUMNS`].
+    sort_key: &'static str,
+    desc: bool,
+    page: i64,
+}
+
+impl ListFilters {
+    fn read(q: &ListQuery) -> ListFilters {
+        let trimmed = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+        // NUL is refused by PostgreSQL and cut by SQLite: it cannot match anyway.
+        let text: String =
+            q.q.as_deref()
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .filter(|c| *c != '\0')
+                .take(200)
+                .collect();
+        let sort_key = q
+            .sort
+            .as_deref()
+            .and_then(|s| COLUMNS.iter().find(|(k, _, _)| *k == s))
+            .map_or("updated", |(k, _, _)| *k);
+        let desc = match q.dir.as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => sort_key == "updated",
+        };
+        ListFilters {
+            status: q.status.as_deref().unwrap_or("open").trim().to_string(),
+            type_: trimmed(&q.type_),
+            assignee: trimmed(&q.assignee),
+            responsible: trimmed(&q.responsible),
+            author: trimmed(&q.author),
+            text,
+            sort_key,
+            desc,
+            page: super::page_number(q.page.as_deref()),
+        }
+    }
+
+    /// The storage query for these filters, in `project` when given.
+    fn query(&self, me: i64, project: Option<&Project>) -> WpQuery {
+        let mut conds = Vec::new();
+        match self.status.as_str() {
+            "open" => conds.push(Cond::StatusOpen(true)),
+            "closed" => conds.push(Cond::StatusOpen(false)),
+            other => {
+                if let Ok(id) = other.parse::<i64>() {
+                    conds.push(Cond::IdIn {
+                        col: IdColumn::Status,
+                        ids: vec![id],
+                        negate: false,
+                    });
+                }
+            }
+        }
+        if let Ok(id) = self.type_.parse::<i64>() {
+            conds.push(Cond::IdIn {
+                col: IdColumn::Type,
+                ids: vec![id],
+                negate: false,
+            });
+        }
+        conds.extend(user_cond(UserColumn::Assignee, &self.assignee, me));
+        conds.extend(user_cond(UserColumn::Responsible, &self.responsible, me));
+        if self.author != "none" {
+            conds.extend(user_cond(UserColumn::Author, &self.author, me));
+        }
+        if !self.text.is_empty() {
+            conds.push(Cond::SubjectContains {
+                text: self.text.clone(),
+                negate: false,
+            });
+        }
+        if let Some(p) = project {
+            conds.push(Cond::IdIn {
+                col: IdColumn::Project,
+                ids: vec![p.id],
+                negate: false,
+            });
+        }
+        let sort = COLUMNS
+            .iter()
+            .find(|(k, _, _)| *k == self.sort_key)
+            .map_or(Sort::UpdatedAt, |(_, _, s)| *s);
+        WpQuery {
+            conds,
+            // Ties go by id, ascending, as in every list (the storage adds
+            // it), which the (updated_at DESC, id) index serves.
+            sort: vec![(sort, self.desc)],
+            ..WpQuery::default()
+        }
+    }
+
+    fn dir(&self) -> &'static str {
+        if self.desc {
+            "desc"
+        } else {
+            "asc"
+        }
+    }
+
+    /// The filters as query parameters, for links that keep them.
+    fn params(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("status", self.status.as_str()),
+            ("type", self.type_.as_str()),
+            ("assignee", self.assignee.as_str()),
+            ("responsible", self.responsible.as_str()),
+            ("author", self.author.as_str()),
+            ("q", self.text.as_str()),
+        ]
+    }
+
+    /// The filters with the sort order, for the pager.
+    fn params_with_sort(&self) -> Vec<(&str, &str)> {
+        let mut params = self.params();
+        params.push(("sort", self.sort_key));
+        params.push(("dir", self.dir()));
+        params
+    }
+}
+
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -101,135 +240,26 @@ async fn render_list(
     q: ListQuery,
     project: Option<Project>,
 ) -> Result<Response, WebError> {
-    let me = viewer.user.id;
+    let f = ListFilters::read(&q);
     let statuses = state.services.list_reference::<Status>().await?;
     let types = state.services.list_reference::<WpType>().await?;
-
-    let status = q.status.as_deref().unwrap_or("open").trim().to_string();
-    let type_ = q.type_.as_deref().unwrap_or("").trim().to_string();
-    let assignee = q.assignee.as_deref().unwrap_or("").trim().to_string();
-    let responsible = q.responsible.as_deref().unwrap_or("").trim().to_string();
-    let author = q.author.as_deref().unwrap_or("").trim().to_string();
-    // NUL is refused by PostgreSQL and cut by SQLite: it cannot match anyway.
-    let text: String =
-        q.q.as_deref()
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .filter(|c| *c != '\0')
-            .take(200)
-            .collect();
-    let sort_key = q
-        .sort
-        .as_deref()
-        .filter(|s| COLUMNS.iter().any(|(k, _, _)| k == s))
-        .unwrap_or("updated")
-        .to_string();
-    let desc = match q.dir.as_deref() {
-        Some("asc") => false,
-        Some("desc") => true,
-        _ => sort_key == "updated",
-    };
-    let page = super::page_number(q.page.as_deref());
-
-    let mut conds = Vec::new();
-    match status.as_str() {
-        "open" => conds.push(Cond::StatusOpen(true)),
-        "closed" => conds.push(Cond::StatusOpen(false)),
-        other => {
-            if let Ok(id) = other.parse::<i64>() {
-                conds.push(Cond::IdIn {
-                    col: IdColumn::Status,
-                    ids: vec![id],
-                    negate: false,
-                });
-            }
-        }
-    }
-    if let Ok(id) = type_.parse::<i64>() {
-        conds.push(Cond::IdIn {
-            col: IdColumn::Type,
-            ids: vec![id],
-            negate: false,
-        });
-    }
-    conds.extend(user_cond(UserColumn::Assignee, &assignee, me));
-    conds.extend(user_cond(UserColumn::Responsible, &responsible, me));
-    if author != "none" {
-        conds.extend(user_cond(UserColumn::Author, &author, me));
-    }
-    if !text.is_empty() {
-        conds.push(Cond::SubjectContains {
-            text: text.clone(),
-            negate: false,
-        });
-    }
-    if let Some(p) = &project {
-        conds.push(Cond::IdIn {
-            col: IdColumn::Project,
-            ids: vec![p.id],
-            negate: false,
-        });
-    }
-    let sort = COLUMNS
-        .iter()
-        .find(|(k, _, _)| *k == sort_key)
-        .map(|(_, _, s)| *s)
-        .unwrap_or(Sort::UpdatedAt);
-    let query = WpQuery {
-        conds,
-        // Ties go by id, ascending, as in every list (the storage adds it),
-        // which the (updated_at DESC, id) index serves.
-        sort: vec![(sort, desc)],
-        ..WpQuery::default()
-    };
     let (rows, total) = state
         .services
-        .list_work_packages(access, query, PER_PAGE, (page - 1) * PER_PAGE)
+        .list_work_packages(
+            access,
+            f.query(viewer.user.id, project.as_ref()),
+            PER_PAGE,
+            (f.page - 1) * PER_PAGE,
+        )
         .await?;
 
     let base = match &project {
         Some(p) => format!("/projects/{}/work_packages", p.identifier),
         None => "/work_packages".to_string(),
     };
-    let dir_s = if desc { "desc" } else { "asc" };
-    let filters: Vec<(&str, &str)> = vec![
-        ("status", status.as_str()),
-        ("type", type_.as_str()),
-        ("assignee", assignee.as_str()),
-        ("responsible", responsible.as_str()),
-        ("author", author.as_str()),
-        ("q", text.as_str()),
-    ];
-    let mut with_sort = filters.clone();
-    with_sort.push(("sort", sort_key.as_str()));
-    with_sort.push(("dir", dir_s));
-    // A heading's link sorts by its column, the other way round when the
-    // list is already sorted by it.
-    let headings: Vec<(&str, bool, String)> = COLUMNS
-        .iter()
-        .map(|(key, label, _)| {
-            let active = *key == sort_key;
-            let next_dir = if active && !desc { "desc" } else { "asc" };
-            let mut params = filters.clone();
-            params.push(("sort", key));
-            params.push(("dir", next_dir));
-            (*label, active, super::link(&base, &params))
-        })
-        .collect();
     let title = match &project {
         Some(p) => format!("Work packages · {}", p.name),
         None => "Work packages".to_string(),
-    };
-    let person_options = |current: &str, nobody: bool| {
-        html! {
-            option value="" selected[current.is_empty()] { "Anyone" }
-            option value="me" selected[current == "me"] { "Me" }
-            @if nobody { option value="none" selected[current == "none"] { "Nobody" } }
-            @if current.parse::<i64>().is_ok() {
-                option value=(current) selected { "User #" (current) }
-            }
-        }
     };
     let may_add = project
         .as_ref()
@@ -246,90 +276,133 @@ async fn render_list(
                 a.button.primary href=(format!("/projects/{}/work_packages/new", p.identifier)) { "New work package" }
             }
         }
+        (filter_form(&base, &f, &statuses, &types))
+        p.muted role="status" { (total) " work package" @if total != 1 { "s" } }
+        @if rows.is_empty() {
+            p { "No work packages match these filters." }
+        } @else {
+            (results_table(viewer, &base, &f, &rows, project.is_none()))
+        }
+        (super::pager(&base, &f.params_with_sort(), f.page, PER_PAGE, total))
+    };
+    Ok(viewer.page(StatusCode::OK, &title, Nav::WorkPackages, None, main))
+}
+
+/// The filter form, showing the filters in force.
+fn filter_form(base: &str, f: &ListFilters, statuses: &[Status], types: &[WpType]) -> Markup {
+    let person_options = |current: &str, nobody: bool| {
+        html! {
+            option value="" selected[current.is_empty()] { "Anyone" }
+            option value="me" selected[current == "me"] { "Me" }
+            @if nobody { option value="none" selected[current == "none"] { "Nobody" } }
+            @if current.parse::<i64>().is_ok() {
+                option value=(current) selected { "User #" (current) }
+            }
+        }
+    };
+    html! {
         form.filters method="get" action=(base) role="search" aria-label="Filter work packages" {
-            input type="hidden" name="sort" value=(sort_key);
-            input type="hidden" name="dir" value=(dir_s);
+            input type="hidden" name="sort" value=(f.sort_key);
+            input type="hidden" name="dir" value=(f.dir());
             div.field {
                 label for="f-q" { "Subject contains" }
-                input #f-q name="q" type="search" value=(text);
+                input #f-q name="q" type="search" value=(f.text);
             }
             div.field {
                 label for="f-status" { "Status" }
                 select #f-status name="status" {
-                    option value="open" selected[status == "open"] { "Open" }
-                    option value="closed" selected[status == "closed"] { "Closed" }
-                    option value="all" selected[status == "all"] { "Any" }
-                    @for s in &statuses {
-                        option value=(s.id) selected[status == s.id.to_string()] { (s.name) }
+                    option value="open" selected[f.status == "open"] { "Open" }
+                    option value="closed" selected[f.status == "closed"] { "Closed" }
+                    option value="all" selected[f.status == "all"] { "Any" }
+                    @for s in statuses {
+                        option value=(s.id) selected[f.status == s.id.to_string()] { (s.name) }
                     }
                 }
             }
             div.field {
                 label for="f-type" { "Type" }
                 select #f-type name="type" {
-                    option value="" selected[type_.is_empty()] { "Any" }
-                    @for t in &types {
-                        option value=(t.id) selected[type_ == t.id.to_string()] { (t.name) }
+                    option value="" selected[f.type_.is_empty()] { "Any" }
+                    @for t in types {
+                        option value=(t.id) selected[f.type_ == t.id.to_string()] { (t.name) }
                     }
                 }
             }
             div.field {
                 label for="f-assignee" { "Assignee" }
-                select #f-assignee name="assignee" { (person_options(&assignee, true)) }
+                select #f-assignee name="assignee" { (person_options(&f.assignee, true)) }
             }
             div.field {
                 label for="f-responsible" { "Accountable" }
-                select #f-responsible name="responsible" { (person_options(&responsible, true)) }
+                select #f-responsible name="responsible" { (person_options(&f.responsible, true)) }
             }
             div.field {
                 label for="f-author" { "Author" }
-                select #f-author name="author" { (person_options(&author, false)) }
+                select #f-author name="author" { (person_options(&f.author, false)) }
             }
             div.actions {
                 button type="submit" { "Apply" }
                 a href=(base) { "Reset" }
             }
         }
-        p.muted role="status" { (total) " work package" @if total != 1 { "s" } }
-        @if rows.is_empty() {
-            p { "No work packages match these filters." }
-        } @else {
-            div.table-wrap {
-                table.list {
-                    caption.visually-hidden { "Work packages, sorted by " (sort_key) }
-                    thead {
-                        tr {
-                            @for (label, active, href) in &headings {
-                                th scope="col" aria-sort=[active.then_some(if desc { "descending" } else { "ascending" })] {
-                                    a href=(href) {
-                                        (label)
-                                        @if *active { span aria-hidden="true" { @if desc { " ▼" } @else { " ▲" } } }
-                                    }
+    }
+}
+
+/// The table of work packages; each heading's link sorts by its column,
+/// the other way round when the list is already sorted by it.
+fn results_table(
+    viewer: &Viewer,
+    base: &str,
+    f: &ListFilters,
+    rows: &[WorkPackageRow],
+    with_project: bool,
+) -> Markup {
+    let headings: Vec<(&str, bool, String)> = COLUMNS
+        .iter()
+        .map(|(key, label, _)| {
+            let active = *key == f.sort_key;
+            let next_dir = if active && !f.desc { "desc" } else { "asc" };
+            let mut params = f.params();
+            params.push(("sort", key));
+            params.push(("dir", next_dir));
+            (*label, active, super::link(base, &params))
+        })
+        .collect();
+    let desc = f.desc;
+    html! {
+        div.table-wrap {
+            table.list {
+                caption.visually-hidden { "Work packages, sorted by " (f.sort_key) }
+                thead {
+                    tr {
+                        @for (label, active, href) in &headings {
+                            th scope="col" aria-sort=[active.then_some(if desc { "descending" } else { "ascending" })] {
+                                a href=(href) {
+                                    (label)
+                                    @if *active { span aria-hidden="true" { @if desc { " ▼" } @else { " ▲" } } }
                                 }
                             }
-                            @if project.is_none() { th scope="col" { "Project" } }
                         }
+                        @if with_project { th scope="col" { "Project" } }
                     }
-                    tbody {
-                        @for r in &rows {
-                            tr {
-                                td { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.id) } }
-                                td { (r.type_name) }
-                                td.subject { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.state.subject) } }
-                                td { span.badge.closed[r.status_closed] { (r.status_name) } }
-                                td { (r.assignee_name.as_deref().unwrap_or("—")) }
-                                td { (r.priority_name) }
-                                td { (viewer.time(r.wp.updated_at)) }
-                                @if project.is_none() { td { (r.project_name) } }
-                            }
+                }
+                tbody {
+                    @for r in rows {
+                        tr {
+                            td { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.id) } }
+                            td { (r.type_name) }
+                            td.subject { a href=(format!("/work_packages/{}", r.wp.id)) { (r.wp.state.subject) } }
+                            td { span.badge.closed[r.status_closed] { (r.status_name) } }
+                            td { (r.assignee_name.as_deref().unwrap_or("—")) }
+                            td { (r.priority_name) }
+                            td { (viewer.time(r.wp.updated_at)) }
+                            @if with_project { td { (r.project_name) } }
                         }
                     }
                 }
             }
         }
-        (super::pager(&base, &with_sort, page, PER_PAGE, total))
-    };
-    Ok(viewer.page(StatusCode::OK, &title, Nav::WorkPackages, None, main))
+    }
 }
 
 #[derive(Deserialize)]

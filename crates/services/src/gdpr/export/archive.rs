@@ -72,7 +72,7 @@ fn create_private(path: &Path) -> io::Result<File> {
 fn partial_path(dest: &Path) -> PathBuf {
     let mut name = dest
         .file_name()
-        .map(|n| n.to_os_string())
+        .map(std::ffi::OsStr::to_os_string)
         .unwrap_or_default();
     name.push(".partial");
     dest.with_file_name(name)
@@ -139,7 +139,9 @@ fn write_to(path: &Path, members: &[Member<'_>], dirs: &[&str], mtime: u64) -> i
         hasher,
         bytes,
     } = hashing;
-    let file = inner.into_inner().map_err(|e| e.into_error())?;
+    let file = inner
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?;
     file.sync_all()?;
     Ok(Written {
         size_bytes: bytes,
