@@ -240,7 +240,7 @@ pub static TABLES: &[Table] = &[
     Table {
         name: "schema_migrations",
         description: "Which schema migrations have been applied.",
-        columns: &[none("version"), none("name"), none("applied_at")],
+        columns: &[none("version"), none("name"), none("applied_at"), none("checksum")],
     },
     Table {
         name: "users",

@@ -1,9 +1,14 @@
 //! Versioned schema migrations. Each is one SQL file written once for both
 //! engines (with a few placeholders for the types that differ), applied in
-//! its own transaction and recorded in `schema_migrations`. Columns are
-//! added, never changed in place: SQLite cannot alter a column's type.
+//! its own transaction and recorded in `schema_migrations` with the
+//! SHA-256 checksum of its text, so that a migration edited after it was
+//! applied is refused at start instead of leaving databases that differ
+//! (ADR 0014). Columns are added, never changed in place: SQLite cannot
+//! alter a column's type.
 
-use crate::db::{Db, Engine, Result, StorageError};
+use sha2::{Digest, Sha256};
+
+use crate::db::{Db, Engine, FromRow, Result, Row, StorageError};
 use crate::params;
 use steward_domain::Timestamp;
 
@@ -40,6 +45,21 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_work_packages_updated_at_index.sql"),
     },
 ];
+
+impl Migration {
+    /// The SHA-256 of the migration's text, hex-encoded. Line endings are
+    /// normalised first: a checkout with CRLF line endings builds the same
+    /// schema and must not count as an edit.
+    pub fn checksum(&self) -> String {
+        checksum_of(self.sql)
+    }
+}
+
+/// The checksum [`Migration::checksum`] records for a migration text.
+pub fn checksum_of(sql: &str) -> String {
+    let digest = Sha256::digest(sql.replace("\r\n", "\n").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// The SQL of a migration for one engine.
 pub fn render(sql: &str, engine: Engine) -> String {
@@ -79,16 +99,117 @@ async fn ensure_table(conn: &mut crate::Conn) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY,
             name TEXT NOT NULL,
-            applied_at BIGINT NOT NULL
+            applied_at BIGINT NOT NULL,
+            checksum TEXT
         )",
     )
     .await
 }
 
+/// Takes the lock that serialises migrating processes, inside `tx`: on
+/// SQLite the transaction's write lock already does it.
+async fn lock(tx: &mut crate::Conn, engine: Engine) -> Result<()> {
+    if engine == Engine::Postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(7415060001)", params![])
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether `schema_migrations` has the `checksum` column: databases
+/// migrated before checksums were kept lack it.
+async fn has_checksum_column(tx: &mut crate::Conn, engine: Engine) -> Result<bool> {
+    let sql = match engine {
+        Engine::Sqlite => {
+            "SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'"
+        }
+        Engine::Postgres => {
+            "SELECT count(*) FROM information_schema.columns
+             WHERE table_schema = current_schema()
+               AND table_name = 'schema_migrations' AND column_name = 'checksum'"
+        }
+    };
+    Ok(tx.query_one::<i64>(sql, params![]).await? > 0)
+}
+
+/// One row of `schema_migrations`.
+struct Applied {
+    version: i64,
+    name: String,
+    checksum: Option<String>,
+}
+
+impl FromRow for Applied {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        Ok(Applied {
+            version: row.i64(0)?,
+            name: row.string(1)?,
+            checksum: row.opt_string(2)?,
+        })
+    }
+}
+
+/// Brings `schema_migrations` to its current shape and checks that every
+/// migration applied so far still has the text it was applied with.
+/// Migrations applied before checksums were recorded get theirs now: they
+/// are trusted once, as they are.
+async fn check_applied(db: &Db) -> Result<()> {
+    let engine = db.engine();
+    let mut tx = db.begin().await?;
+    lock(&mut tx, engine).await?;
+    ensure_table(&mut tx).await?;
+    if !has_checksum_column(&mut tx, engine).await? {
+        tx.batch("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+            .await?;
+    }
+    let applied: Vec<Applied> = tx
+        .query(
+            "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+            params![],
+        )
+        .await?;
+    for row in &applied {
+        // A version this build does not know is the newer-schema error's business.
+        let Some(m) = MIGRATIONS.iter().find(|m| m.version == row.version) else {
+            continue;
+        };
+        match &row.checksum {
+            None => {
+                tx.execute(
+                    "UPDATE schema_migrations SET checksum = $1 WHERE version = $2",
+                    params![m.checksum(), m.version],
+                )
+                .await?;
+                tracing::info!(
+                    version = m.version,
+                    name = m.name,
+                    "recorded the checksum of a migration applied before checksums were kept"
+                );
+            }
+            Some(recorded) if *recorded != m.checksum() => {
+                return Err(StorageError::Migration(format!(
+                    "migration {} ({}) was changed after it was applied to this database \
+                     (recorded as {:?}): its SHA-256 checksum was {recorded}, this steward's \
+                     text has {}; restore the migration's original text and put the change \
+                     into a new migration",
+                    m.version,
+                    m.name,
+                    row.name,
+                    m.checksum()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    tx.commit().await
+}
+
 /// Applies every pending migration and returns the versions it applied.
 /// Safe to run from several processes at once: on PostgreSQL an advisory
-/// lock serialises them, on SQLite the write lock does.
+/// lock serialises them, on SQLite the write lock does. Refuses to run
+/// when an applied migration's text has changed since.
 pub async fn run(db: &Db) -> Result<Vec<i64>> {
+    check_applied(db).await?;
     let done = applied(db).await?;
     if let Some(&newest) = done.last() {
         if newest > latest_version() {
@@ -104,10 +225,7 @@ pub async fn run(db: &Db) -> Result<Vec<i64>> {
             continue;
         }
         let mut tx = db.begin().await?;
-        if db.engine() == Engine::Postgres {
-            tx.execute("SELECT pg_advisory_xact_lock(7415060001)", params![])
-                .await?;
-        }
+        lock(&mut tx, db.engine()).await?;
         let already: Option<i64> = tx
             .query_opt(
                 "SELECT version FROM schema_migrations WHERE version = $1",
@@ -121,8 +239,9 @@ pub async fn run(db: &Db) -> Result<Vec<i64>> {
             StorageError::Migration(format!("migration {} ({}) failed: {e}", m.version, m.name))
         })?;
         tx.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            params![m.version, m.name, Timestamp::now()],
+            "INSERT INTO schema_migrations (version, name, applied_at, checksum) \
+             VALUES ($1, $2, $3, $4)",
+            params![m.version, m.name, Timestamp::now(), m.checksum()],
         )
         .await?;
         tx.commit().await?;
@@ -130,4 +249,27 @@ pub async fn run(db: &Db) -> Result<Vec<i64>> {
         ran.push(m.version);
     }
     Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checksum_is_the_hex_sha256_of_the_text_with_lf_line_endings() {
+        assert_eq!(
+            checksum_of(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(checksum_of("a;\r\nb;\r\n"), checksum_of("a;\nb;\n"));
+        assert_ne!(checksum_of("a;\nb;\n"), checksum_of("a;\nb;"));
+    }
+
+    #[test]
+    fn every_migration_has_its_own_checksum() {
+        let mut sums: Vec<String> = MIGRATIONS.iter().map(Migration::checksum).collect();
+        sums.sort();
+        sums.dedup();
+        assert_eq!(sums.len(), MIGRATIONS.len());
+    }
 }

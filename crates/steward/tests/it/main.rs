@@ -23,6 +23,7 @@ mod heavy_user;
 mod internal_errors;
 mod jobs;
 mod memberships_api;
+mod migration_checksums;
 mod openapi;
 mod permission_matrix;
 mod projects_api;
