@@ -43,6 +43,12 @@ fn check_output(path: &Path) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    if parent.exists() && !parent.is_dir() {
+        return Err(anyhow!(
+            "--output {shown}: {} is not a directory",
+            parent.display()
+        ));
+    }
     if !parent.is_dir() {
         return Err(anyhow!(
             "--output {shown}: the directory {} does not exist",

@@ -1,6 +1,8 @@
 //! Steward's integration tests: a real server on a real port, driven over
 //! HTTP, on SQLite and — when STEWARD_TEST_POSTGRES_URL is set — on
-//! PostgreSQL, each test in a fresh database or schema.
+//! PostgreSQL, each test in a fresh database or schema. A test whose
+//! engine or outside tool is missing here is reported as ignored, with
+//! what to set as the reason (crates/steward/build.rs).
 
 #[macro_use]
 mod harness;

@@ -518,10 +518,7 @@ both_backends!(concurrent_writers_wait_for_each_other);
 
 async fn sqlite_connections_use_wal_and_foreign_keys(backend: Backend) {
     let (_tdb, db) = open(&backend, DbOptions::default()).await;
-    if db.engine() != Engine::Sqlite {
-        db.close().await;
-        return;
-    }
+    assert_eq!(db.engine(), Engine::Sqlite);
     // Hold several connections at once so that the pool has to open new
     // ones: each must get the settings, not just the first.
     let mut conns = Vec::new();
@@ -548,7 +545,7 @@ async fn sqlite_connections_use_wal_and_foreign_keys(backend: Backend) {
     drop(conns);
     db.close().await;
 }
-both_backends!(sqlite_connections_use_wal_and_foreign_keys);
+sqlite_only!(sqlite_connections_use_wal_and_foreign_keys);
 
 async fn foreign_keys_are_enforced_and_cascade(backend: Backend) {
     let (_tdb, db) = open(&backend, DbOptions::default()).await;
@@ -685,11 +682,7 @@ both_backends!(logins_match_without_case_beyond_ascii);
 /// PostgreSQL connections keep the join order Steward writes, and the
 /// URL's own options (the tests' search_path) still apply. PostgreSQL only:
 /// SQLite has no such setting.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_keeps_the_written_join_order() {
-    let Some(backend) = Backend::postgres() else {
-        return;
-    };
+async fn postgres_keeps_the_written_join_order(backend: Backend) {
     let (_tdb, db) = open(&backend, DbOptions::default()).await;
     let mut conn = db.conn().await.unwrap();
     let limit: Vec<String> = conn
@@ -703,3 +696,4 @@ async fn postgres_keeps_the_written_join_order() {
         .unwrap();
     assert!(path[0].starts_with("t_"), "{path:?}");
 }
+postgres_only!(postgres_keeps_the_written_join_order);

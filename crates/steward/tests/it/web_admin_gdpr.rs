@@ -431,7 +431,7 @@ fn app_backend(app: &TestApp) -> Backend {
     if app.config.uses_sqlite() {
         Backend::Sqlite
     } else {
-        Backend::postgres().expect("a PostgreSQL app needs the PostgreSQL URL")
+        Backend::postgres()
     }
 }
 
