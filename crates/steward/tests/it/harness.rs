@@ -27,7 +27,7 @@ macro_rules! backend_test {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         $(#[$attr])*
         async fn sqlite() {
-            super::$name(crate::harness::Backend::Sqlite).await
+            super::$name(crate::harness::Backend::Sqlite).await;
         }
     };
     (postgres, $name:ident) => {
@@ -37,7 +37,7 @@ macro_rules! backend_test {
             ignore = "needs PostgreSQL: set STEWARD_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres"
         )]
         async fn postgres() {
-            super::$name(crate::harness::Backend::postgres()).await
+            super::$name(crate::harness::Backend::postgres()).await;
         }
     };
 }

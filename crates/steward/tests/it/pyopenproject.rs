@@ -136,7 +136,7 @@ mod pyopenproject_client {
         ignore = "needs python3 with pyopenproject (pip install pyopenproject==0.7.4) or STEWARD_TEST_PYTHON naming such an interpreter"
     )]
     async fn sqlite() {
-        super::pyopenproject_client(crate::harness::Backend::Sqlite).await
+        super::pyopenproject_client(crate::harness::Backend::Sqlite).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,6 +149,6 @@ mod pyopenproject_client {
         ignore = "needs PostgreSQL: set STEWARD_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres"
     )]
     async fn postgres() {
-        super::pyopenproject_client(crate::harness::Backend::postgres()).await
+        super::pyopenproject_client(crate::harness::Backend::postgres()).await;
     }
 }
