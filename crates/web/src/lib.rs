@@ -10,6 +10,7 @@
 
 mod assets;
 mod error;
+mod flash;
 mod forms;
 mod layout;
 mod pages;
@@ -162,6 +163,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/roles/{id}/delete", post(admin_roles::delete))
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .layer(axum::Extension(flash::Flashes::default()))
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -535,8 +535,19 @@ async fn account_pages(backend: Backend) {
     let res = v
         .submit("/my/tokens", "/my/tokens", &[("name", "laptop <script>")])
         .await;
-    let body = assert_page(&res, 201);
+    // Answered with a redirect: reloading the page it lands on creates no
+    // second token; the secret is on that page once, never in its URL.
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(location(&res), "/my/tokens");
+    let body = assert_page(&v.get("/my/tokens").await, 200);
     let secret = hidden_readonly(&body);
+    let laptops = |list: Vec<steward_storage::api_tokens::ApiToken>| {
+        list.iter().filter(|t| t.name == "laptop <script>").count()
+    };
+    assert_eq!(
+        laptops(app.services().api_tokens_of(me.id).await.unwrap()),
+        1
+    );
     let api = Req::new(&app.base, Method::GET, "/api/v3/users/me")
         .bearer(&secret)
         .send()

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use maud::{html, Markup, Render};
 use steward_api::AppState;
 use steward_domain::validate::LANGUAGES;
@@ -14,6 +15,7 @@ use steward_services::ServiceError;
 
 use super::NoticeQuery;
 use crate::error::WebError;
+use crate::flash::{Flash, Flashes};
 use crate::forms::{Form, Path, Query};
 use crate::layout::{self, described_by, field_error, general_message, message_for, Input, Nav};
 use crate::session::{session_cookie, Client, Viewer};
@@ -326,7 +328,7 @@ pub async fn revoke_session(
 }
 
 /// The tokens page; `created` is a new token's name and secret, shown on
-/// this one answer only (Steward keeps only its hash).
+/// the one page after its creation (Steward keeps only its hash).
 async fn tokens_page(
     state: &AppState,
     viewer: &Viewer,
@@ -396,22 +398,29 @@ async fn tokens_page(
 
 pub async fn tokens(
     State(state): State<AppState>,
+    Extension(flashes): Extension<Flashes>,
     viewer: Viewer,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
+    let created = flashes
+        .take(viewer.session.id)
+        .map(|Flash::NewToken { name, secret }| (name, secret));
     tokens_page(
         &state,
         &viewer,
         StatusCode::OK,
-        None,
+        created.as_ref().map(|(n, s)| (n.as_str(), s.as_str())),
         None,
         layout::notice(q.notice.as_deref()),
     )
     .await
 }
 
+/// Creates the token and redirects to the list, where the secret is shown
+/// once from the session's flash: a reload then creates nothing.
 pub async fn create_token(
     State(state): State<AppState>,
+    Extension(flashes): Extension<Flashes>,
     viewer: Viewer,
     form: Form,
 ) -> Result<Response, WebError> {
@@ -419,15 +428,14 @@ pub async fn create_token(
     let name = form.text("name");
     match state.services.create_api_token(viewer.user.id, &name).await {
         Ok((token, secret)) => {
-            tokens_page(
-                &state,
-                &viewer,
-                StatusCode::CREATED,
-                Some((token.name.as_str(), secret.as_str())),
-                None,
-                None,
-            )
-            .await
+            flashes.put(
+                viewer.session.id,
+                Flash::NewToken {
+                    name: token.name,
+                    secret,
+                },
+            );
+            Ok(layout::see_other("/my/tokens"))
         }
         Err(ServiceError::Invalid(v)) => {
             tokens_page(
