@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::harness::{Backend, TestApp};
 use crate::projects_api::{add_member, new_project};
-use crate::web_pages::{assert_page, Visitor, USER_PASSWORD};
+use crate::web_pages::{admin_visitor, assert_page, Visitor, USER_PASSWORD};
 
 /// A project `lab` with one work package and a member `rita` who may only
 /// read; returns the work package's id.
@@ -51,3 +51,41 @@ async fn reader_is_refused_the_edit_form(backend: Backend) {
     assert_eq!(res.json()["subject"], "Calibrate the sensor");
 }
 both_backends!(reader_is_refused_the_edit_form);
+
+async fn pages_beyond_the_last_show_the_last(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    new_project(&app, "lab", false).await;
+    for n in 1..=26 {
+        app.created(
+            "/api/v3/projects/lab/work_packages",
+            json!({"subject": format!("Task {n:02}")}),
+        )
+        .await;
+    }
+    let mut v = admin_visitor(&app).await;
+
+    // Two pages of work packages: page 999 is the second, with its row.
+    for list in ["/work_packages", "/projects/lab/work_packages"] {
+        let body = assert_page(&v.get(&format!("{list}?page=999&sort=subject")).await, 200);
+        assert!(body.contains("Page 2 of 2"), "{body}");
+        assert!(!body.contains("Page 999"), "{body}");
+        assert!(body.contains("Task 26"), "{body}");
+        assert!(!body.contains("Task 01"), "{body}");
+        assert!(body.contains("rel=\"prev\""), "{body}");
+    }
+    // One page: its rows, and no pager claiming page 999.
+    for (list, row) in [
+        ("/projects", "Project lab"),
+        ("/admin/users", ">admin</a>"),
+        ("/admin/audit", "<tbody>"),
+    ] {
+        let body = assert_page(&v.get(&format!("{list}?page=999")).await, 200);
+        assert!(!body.contains("Page 999"), "{list}: {body}");
+        assert!(body.contains(row), "{list}: {body}");
+    }
+    for list in ["/admin/jobs", "/admin/gdpr/redactions"] {
+        let body = assert_page(&v.get(&format!("{list}?page=999")).await, 200);
+        assert!(!body.contains("Page 999"), "{list}: {body}");
+    }
+}
+both_backends!(pages_beyond_the_last_show_the_last);

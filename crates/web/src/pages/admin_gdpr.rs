@@ -13,7 +13,7 @@ use steward_services::ServiceError;
 use crate::error::WebError;
 use crate::forms::{Form, Path, Query};
 use crate::layout::{self, Nav};
-use crate::pages::{admin_menu, page_number, pager, path_id, PageQuery};
+use crate::pages::{admin_menu, page_number, page_of, pager, path_id, PageQuery};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -55,10 +55,12 @@ async fn render_queue(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Result<Response, WebError> {
-    let (entries, total) = state
-        .services
-        .redaction_queue(Some("open"), (page - 1) * PER_PAGE, PER_PAGE)
-        .await?;
+    let (entries, total, page) = page_of(page, PER_PAGE, |offset| {
+        state
+            .services
+            .redaction_queue(Some("open"), offset, PER_PAGE)
+    })
+    .await?;
     let main = html! {
         (admin_menu("/admin/gdpr/redactions"))
         h1 { "Redaction queue" }
