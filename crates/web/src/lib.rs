@@ -132,6 +132,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/gdpr/record", get(admin_gdpr::record))
         .route("/admin/gdpr/redactions", get(admin_gdpr::queue))
+        .route("/admin/gdpr/redactions/{id}", get(admin_gdpr::entry))
         .route(
             "/admin/gdpr/redactions/{id}/redact",
             post(admin_gdpr::redact),

@@ -89,3 +89,98 @@ async fn pages_beyond_the_last_show_the_last(backend: Backend) {
     }
 }
 both_backends!(pages_beyond_the_last_show_the_last);
+
+/// Redacting and dismissing happen only from an entry's own page, which
+/// links to the text; the queue links there and acts on nothing itself.
+async fn redaction_needs_review_and_confirmation(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    new_project(&app, "lab", false).await;
+    let (erin, _) = app.user("erin").await;
+    let wp = app
+        .created(
+            "/api/v3/projects/lab/work_packages",
+            json!({"subject": "Calibrate", "description": {"raw": "Ask Test erin about the sensor."}}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let res = app
+        .admin(
+            Method::POST,
+            &format!("/api/v3/work_packages/{wp}/activities"),
+        )
+        .json(&json!({"comment": {"raw": "Test erin agreed."}}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let journal = res.json()["id"].as_i64().unwrap();
+    let res = app
+        .admin(Method::DELETE, &format!("/api/v3/users/{erin}"))
+        .send()
+        .await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let queue = app
+        .admin(Method::GET, "/api/v3/gdpr/redactions?status=open")
+        .send()
+        .await
+        .json();
+    let entries = queue["_embedded"]["elements"].as_array().unwrap().clone();
+    let live = entries
+        .iter()
+        .find(|e| e["table"] == "work_packages" && e["rowId"] == wp)
+        .unwrap_or_else(|| panic!("the description is queued: {queue}"))["id"]
+        .as_i64()
+        .unwrap();
+
+    let mut v = admin_visitor(&app).await;
+    let body = assert_page(&v.get("/admin/gdpr/redactions").await, 200);
+    assert!(
+        !body.contains("/redact\""),
+        "no redaction from the list: {body}"
+    );
+    assert!(!body.contains("/dismiss\""), "{body}");
+    let entry = format!("/admin/gdpr/redactions/{live}");
+    assert!(body.contains(&format!("href=\"{entry}\"")), "{body}");
+    assert!(
+        body.contains(&format!("href=\"/work_packages/{wp}\"")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("href=\"/work_packages/{wp}#activity-{journal}\"")),
+        "the comment is linked: {body}"
+    );
+
+    // A post that was not confirmed on the entry's page changes nothing.
+    let res = v.submit(&entry, &format!("{entry}/redact"), &[]).await;
+    let page = assert_page(&res, 422);
+    assert!(page.contains("Nothing was changed"), "{page}");
+    assert!(description(&app, wp).await.contains("Test erin"));
+
+    // The entry's page: the text, where it is, and the confirming buttons.
+    let page = assert_page(&v.get(&entry).await, 200);
+    assert!(page.contains("about the sensor"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/work_packages/{wp}\"")),
+        "{page}"
+    );
+    assert!(page.contains("cannot be undone"), "{page}");
+    let res = v
+        .submit(&entry, &format!("{entry}/redact"), &[("confirm", "redact")])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let now = description(&app, wp).await;
+    assert!(
+        !now.contains("Test erin") && now.contains("[redacted]"),
+        "{now}"
+    );
+    assert_page(&v.get("/admin/gdpr/redactions/999999").await, 404);
+}
+both_backends!(redaction_needs_review_and_confirmation);
+
+async fn description(app: &TestApp, wp: i64) -> String {
+    let path = format!("/api/v3/work_packages/{wp}");
+    app.admin(Method::GET, &path).send().await.json()["description"]["raw"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
