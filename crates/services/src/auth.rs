@@ -310,6 +310,51 @@ impl Services {
         Ok(())
     }
 
+    /// Ends every session of the person but `keep` (the one asking, when
+    /// they ask from a browser); returns how many ended.
+    pub async fn end_other_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<i64>,
+    ) -> Result<u64, ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let ended = sessions::delete_for_user(&mut tx, user_id, keep).await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("session.revoked_others", current_actor(), Some(user_id))
+                .with_details(serde_json::json!({ "sessions_ended": ended })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Confirms a change to one's own credentials with the current
+    /// password (a session left open or a stolen cookie is not enough).
+    /// Failures count against the sign-in limits like any other.
+    async fn reauthenticate(
+        &self,
+        user: &User,
+        current: &str,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        if current.is_empty() {
+            return Err(SignInError::Service(
+                ValidationError::new("currentPassword", "Enter your current password.").into(),
+            ));
+        }
+        match self
+            .check_password(&user.login, current, client, Purpose::Reauthenticate)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SignInError::InvalidCredentials) => Err(SignInError::Service(
+                ValidationError::new("currentPassword", "The current password is wrong.").into(),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Changes one's own password: the current one must be right; every
     /// other session of the user ends, `keep_session` stays signed in.
     pub async fn change_own_password(
@@ -320,21 +365,34 @@ impl Services {
         keep_session: Option<i64>,
         client: &ClientInfo,
     ) -> Result<(), SignInError> {
-        match self
-            .check_password(&user.login, current, client, Purpose::Reauthenticate)
-            .await
-        {
-            Ok(_) => {}
-            Err(SignInError::InvalidCredentials) => {
-                return Err(SignInError::Service(
-                    ValidationError::new("currentPassword", "The current password is wrong.")
-                        .into(),
-                ))
-            }
-            Err(e) => return Err(e),
-        }
+        self.reauthenticate(user, current, client).await?;
         self.set_password(user.id, new, keep_session).await?;
         Ok(())
+    }
+
+    /// Changes one's own account details (rectification, GDPR Art. 16).
+    /// A new email address needs the current password: whoever controls
+    /// the address can reset the account.
+    pub async fn update_own_account(
+        &self,
+        user: &User,
+        input: crate::accounts::UpdateUser,
+        current_password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, SignInError> {
+        let same = |new: &str| {
+            user.email
+                .as_deref()
+                .is_some_and(|old| old.eq_ignore_ascii_case(new.trim()))
+        };
+        if input.email.as_deref().is_some_and(|e| !same(e)) {
+            // A malformed address is reported as such, before the password.
+            if let Some(e) = &input.email {
+                validate::email(e).map_err(ServiceError::from)?;
+            }
+            self.reauthenticate(user, current_password, client).await?;
+        }
+        Ok(self.update_user(user.id, input).await?)
     }
 
     /// Creates an API token; the returned secret is shown once and never stored.

@@ -100,6 +100,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/my/sessions", get(account::sessions))
         .route("/my/sessions/{id}/revoke", post(account::revoke_session))
+        .route("/my/sessions/end_others", post(account::end_other_sessions))
         .route(
             "/my/tokens",
             get(account::tokens).post(account::create_token),

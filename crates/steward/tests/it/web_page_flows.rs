@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::harness::{Backend, TestApp};
 use crate::projects_api::{add_member, new_project};
-use crate::web_pages::{admin_visitor, assert_page, Visitor, USER_PASSWORD};
+use crate::web_pages::{admin_visitor, assert_page, location, Visitor, USER_PASSWORD};
 
 /// A project `lab` with one work package and a member `rita` who may only
 /// read; returns the work package's id.
@@ -184,3 +184,101 @@ async fn description(app: &TestApp, wp: i64) -> String {
         .unwrap()
         .to_string()
 }
+
+/// Changing one's email address needs the current password, on the page
+/// as in the API; the other fields do not.
+async fn email_change_needs_the_current_password(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (erin, _) = app.user("erin").await;
+    let mut v = Visitor::signed_in(&app, "erin", USER_PASSWORD).await;
+    let fields = |email: &'static str, password: &'static str| {
+        vec![
+            ("firstname", "Erin"),
+            ("lastname", "Example"),
+            ("email", email),
+            ("language", "en"),
+            ("time_zone", "UTC"),
+            ("current_password", password),
+        ]
+    };
+    for (password, message) in [
+        ("", "Enter your current password."),
+        ("wrong password 1", "The current password is wrong."),
+    ] {
+        let res = v
+            .submit(
+                "/my/account",
+                "/my/account",
+                &fields("new@example.org", password),
+            )
+            .await;
+        let body = assert_page(&res, 422);
+        assert!(body.contains(message), "{body}");
+        assert!(
+            body.contains("id=\"current_password-error\""),
+            "by its field: {body}"
+        );
+        assert!(body.contains("value=\"new@example.org\""), "kept: {body}");
+    }
+    let stored = app.services().user(erin).await.unwrap();
+    assert_eq!(stored.email.as_deref(), Some("erin@example.org"));
+    assert_eq!(stored.firstname, "Test", "nothing was saved");
+
+    // The same address (in other capitals) needs nothing; a new one with it.
+    let res = v
+        .submit(
+            "/my/account",
+            "/my/account",
+            &fields("Erin@Example.org", ""),
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let res = v
+        .submit(
+            "/my/account",
+            "/my/account",
+            &fields("new@example.org", USER_PASSWORD),
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let stored = app.services().user(erin).await.unwrap();
+    assert_eq!(stored.email.as_deref(), Some("new@example.org"));
+}
+both_backends!(email_change_needs_the_current_password);
+
+/// "End all other sessions": on the sessions page (this browser stays
+/// signed in) and in the API (`DELETE /api/v3/my/sessions`).
+async fn ending_all_other_sessions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (erin, token) = app.user("erin").await;
+    let mut here = Visitor::signed_in(&app, "erin", USER_PASSWORD).await;
+    let mut laptop = Visitor::signed_in(&app, "erin", USER_PASSWORD).await;
+    let mut phone = Visitor::signed_in(&app, "erin", USER_PASSWORD).await;
+    let body = assert_page(&here.get("/my/sessions").await, 200);
+    assert!(body.contains("End all other sessions"), "{body}");
+    let res = here
+        .submit("/my/sessions", "/my/sessions/end_others", &[])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(location(&res), "/my/sessions?notice=other_sessions_ended");
+    assert_eq!(laptop.get("/").await.status, 303, "the laptop is out");
+    assert_eq!(phone.get("/").await.status, 303, "the phone is out");
+    let body = assert_page(&here.get("/my/sessions").await, 200);
+    assert!(
+        !body.contains("End all other sessions"),
+        "only this one left: {body}"
+    );
+    assert_eq!(app.services().sessions_of(erin).await.unwrap().len(), 1);
+
+    // The API, with a token: every session ends.
+    let mut again = Visitor::signed_in(&app, "erin", USER_PASSWORD).await;
+    let res = crate::harness::Req::new(&app.base, Method::DELETE, "/api/v3/my/sessions")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    assert!(app.services().sessions_of(erin).await.unwrap().is_empty());
+    assert_eq!(again.get("/").await.status, 303);
+    assert_eq!(here.get("/").await.status, 303);
+}
+both_backends!(ending_all_other_sessions);

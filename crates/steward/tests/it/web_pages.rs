@@ -521,6 +521,7 @@ async fn account_pages(backend: Backend) {
                 ("email", "erin@example.com"),
                 ("language", "de"),
                 ("time_zone", "Europe/Berlin"),
+                ("current_password", USER_PASSWORD),
             ],
         )
         .await;

@@ -91,7 +91,7 @@ fn profile_page(
         .filter(|(a, _)| {
             !matches!(
                 *a,
-                "firstName" | "lastName" | "email" | "language" | "timeZone"
+                "firstName" | "lastName" | "email" | "language" | "timeZone" | "currentPassword"
             )
         })
         .map(|(_, m)| m.as_str());
@@ -117,6 +117,12 @@ fn profile_page(
                     (field_error("language", lang_err))
                 }
                 (text_field("time_zone", "timeZone", "Time zone (for example Europe/Berlin)", "text", &f.time_zone, "off"))
+                (Input::new("current_password", "Current password", "")
+                    .kind("password")
+                    .autocomplete("current-password")
+                    .help("Needed only to change your email address.")
+                    .error(f.error("currentPassword"))
+                    .render())
                 button.primary type="submit" { "Save" }
             }
         }
@@ -145,6 +151,7 @@ pub async fn profile(viewer: Viewer, Query(q): Query<NoticeQuery>) -> Response {
 pub async fn update_profile(
     State(state): State<AppState>,
     viewer: Viewer,
+    Client(client): Client,
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
@@ -165,19 +172,22 @@ pub async fn update_profile(
         time_zone: Some(f.time_zone.clone()),
         ..UpdateUser::default()
     };
-    match state.services.update_user(viewer.user.id, input).await {
-        Ok(_) => Ok(layout::see_other("/my/account?notice=profile_saved")),
-        Err(ServiceError::Invalid(v)) => {
-            f.error = Some((v.attribute, v.message));
-            Ok(profile_page(
-                &viewer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &f,
-                None,
-            ))
+    let current = form.text("current_password");
+    let (status, error) = match state
+        .services
+        .update_own_account(&viewer.user, input, &current, &client)
+        .await
+    {
+        Ok(_) => return Ok(layout::see_other("/my/account?notice=profile_saved")),
+        Err(SignInError::Service(ServiceError::Invalid(v))) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, (v.attribute, v.message))
         }
-        Err(e) => Err(e.into()),
-    }
+        Err(SignInError::Service(e)) => return Err(e.into()),
+        // Blocked or locked meanwhile: say so, as the sign-in page does.
+        Err(e) => (StatusCode::FORBIDDEN, ("", e.to_string())),
+    };
+    f.error = Some(error);
+    Ok(profile_page(&viewer, status, &f, None))
 }
 
 fn password_page(viewer: &Viewer, status: StatusCode, error: Option<(&str, &str)>) -> Response {
@@ -271,6 +281,12 @@ pub async fn sessions(
         section {
             h2 { "Active sessions" }
             p.muted { "Every browser signed in as you. End the ones you do not recognise." }
+            @if list.iter().any(|s| s.id != viewer.session.id) {
+                form.inline method="post" action="/my/sessions/end_others" {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf());
+                    button.danger type="submit" { "End all other sessions" }
+                }
+            }
             div.table-wrap {
                 table.list {
                     thead { tr { th scope="col" { "Browser" } th scope="col" { "Address" } th scope="col" { "Signed in" } th scope="col" { "Last seen" } th scope="col" { span.visually-hidden { "Actions" } } } }
@@ -305,6 +321,22 @@ pub async fn sessions(
         Nav::Account,
         layout::notice(q.notice.as_deref()),
         main,
+    ))
+}
+
+/// Ends every session but this one (after a lost device, say).
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    state
+        .services
+        .end_other_sessions(viewer.user.id, Some(viewer.session.id))
+        .await?;
+    Ok(layout::see_other(
+        "/my/sessions?notice=other_sessions_ended",
     ))
 }
 
