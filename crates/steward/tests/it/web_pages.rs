@@ -244,7 +244,9 @@ async fn lockout_and_locked_messages(backend: Backend) {
     let res = v.sign_in("alice", USER_PASSWORD).await;
     let body = assert_page(&res, 403);
     assert!(
-        body.contains("Too many failed sign-ins: this account is blocked until"),
+        body.contains(
+            "Too many failed sign-ins with this login from your address: try again after"
+        ),
         "{body}"
     );
 
