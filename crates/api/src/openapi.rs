@@ -3283,9 +3283,19 @@ fn gdpr_schemas(s: &mut BTreeMap<&'static str, Value>) {
                 ("userId", integer()),
                 ("changes", array(scrubbed.clone())),
                 ("textsWithMentions", integer()),
+                ("textsForReview", integer()),
+                ("ownContributions", integer()),
                 ("_links", links(&["self", "user", "delete"], &[])),
             ],
-            &["_type", "userId", "changes", "textsWithMentions", "_links"],
+            &[
+                "_type",
+                "userId",
+                "changes",
+                "textsWithMentions",
+                "textsForReview",
+                "ownContributions",
+                "_links",
+            ],
         ),
     );
     let certificate = object(

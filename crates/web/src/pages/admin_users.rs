@@ -443,7 +443,11 @@ async fn render_erase(
                     }
                 }
             }
-            p { "Texts that mention this person: " (p.mentions_in_text) " (they go to the redaction queue)." }
+            ul {
+                li { "Texts whose @-mentions of this person will name the \"Deleted user\": " (p.mentions_in_text) "." }
+                li { "Texts that still name this person in other words, queued for you to review in the redaction queue: " (p.texts_for_review) "." }
+                li { "Their own comments, changes and work packages stay, attributed to the \"Deleted user\": " (p.own_contributions) "." }
+            }
         }
         @if refusal.is_none() {
             section.narrow {
