@@ -546,6 +546,21 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: Method::Delete,
+        path: "/api/v3/my/sessions",
+        id: "end_my_other_sessions",
+        summary: "End every other session of the caller",
+        description: "Keeps the session making the request, if any; with an API token every session ends.",
+        tag: "My account",
+        auth: Auth::SignedIn,
+        path_params: &[],
+        query: &[],
+        body: None,
+        status: 204,
+        returns: Returns::Nothing,
+        errors: &[401, 403],
+    },
+    Operation {
+        method: Method::Delete,
         path: "/api/v3/my/sessions/{id}",
         id: "revoke_my_session",
         summary: "End one of the caller's sessions",
@@ -3268,9 +3283,19 @@ fn gdpr_schemas(s: &mut BTreeMap<&'static str, Value>) {
                 ("userId", integer()),
                 ("changes", array(scrubbed.clone())),
                 ("textsWithMentions", integer()),
+                ("textsForReview", integer()),
+                ("ownContributions", integer()),
                 ("_links", links(&["self", "user", "delete"], &[])),
             ],
-            &["_type", "userId", "changes", "textsWithMentions", "_links"],
+            &[
+                "_type",
+                "userId",
+                "changes",
+                "textsWithMentions",
+                "textsForReview",
+                "ownContributions",
+                "_links",
+            ],
         ),
     );
     let certificate = object(
@@ -4236,6 +4261,13 @@ fn request_schemas(s: &mut BTreeMap<&'static str, Value>) {
                     ("language", string()),
                     ("timeZone", string()),
                     ("password", string()),
+                    (
+                        "currentPassword",
+                        described(
+                            string(),
+                            "Required to change the email address of one's own account.",
+                        ),
+                    ),
                     (
                         "_links",
                         described(

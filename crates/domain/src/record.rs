@@ -168,7 +168,8 @@ pub fn build(ctx: &RecordContext) -> Record {
         "off".to_string()
     } else {
         format!(
-            "blocked for {} minutes after {} failed sign-ins in a row",
+            "after {1} failed sign-ins with a login from one address, that login waits \
+             there 30 seconds, doubling with each further failure, up to {0} minutes",
             ctx.lockout_minutes, ctx.max_failed_logins
         )
     };

@@ -4,7 +4,7 @@
 use steward_domain::user::{NewUser, User, UserChanges, UserId, UserStatus};
 use steward_domain::{validate, Timestamp, ValidationError};
 use steward_storage::users::{self, UserFilter, UserSort};
-use steward_storage::{sessions, Conn};
+use steward_storage::{login_attempts, sessions, Conn};
 
 use crate::audit::{self, current_actor, AuditEntry};
 use crate::error::user_uniqueness;
@@ -287,14 +287,32 @@ impl Services {
         } else {
             current.status
         };
-        users::set_status(&mut tx, id, status, Timestamp::now()).await?;
+        let now = Timestamp::now();
+        users::set_status(&mut tx, id, status, now).await?;
         users::record_unblock(&mut tx, id).await?;
+        // The sign-in throttle of this login, from every address, starts
+        // again from here.
+        let since = now.minus_seconds(self.policy.lockout_seconds);
+        let failures =
+            login_attempts::recent_failures(&mut tx, &current.login, None, since).await?;
+        let max = self.policy.max_failed_logins;
+        let was_blocked = max > 0 && failures.count >= max;
+        login_attempts::insert(
+            &mut tx,
+            Some(id),
+            &current.login,
+            false,
+            "unblocked",
+            None,
+            now,
+        )
+        .await?;
         audit::record(
             &mut tx,
             AuditEntry::security("user.unlocked", current_actor(), Some(id)).with_details(
                 serde_json::json!({
                     "was_locked": current.status == UserStatus::Locked,
-                    "was_blocked": current.blocked_until.is_some_and(|t| t > Timestamp::now()),
+                    "was_blocked": was_blocked,
                 }),
             ),
         )

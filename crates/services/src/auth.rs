@@ -20,7 +20,12 @@ pub enum SignInError {
     /// Wrong login or password; deliberately does not say which.
     #[error("Invalid login or password.")]
     InvalidCredentials,
-    #[error("Too many failed sign-ins: this account is blocked until {until}.")]
+    /// Too many failures with this login from this address: the same
+    /// answer whether the account exists or not, and only for that
+    /// address (see [`throttle_wait`]).
+    #[error(
+        "Too many failed sign-ins with this login from your address: try again after {until}."
+    )]
     Blocked { until: Timestamp },
     #[error("This account is locked. Ask an administrator to unlock it.")]
     Locked,
@@ -54,6 +59,27 @@ fn failed_login(target: Option<UserId>, reason: &str, purpose: Purpose) -> Audit
     // The actor is whoever the request is authenticated as: nobody for a
     // sign-in, the person themself when they confirm a password change.
     AuditEntry::security("login.failed", current_actor(), target).with_details(details)
+}
+
+/// The first wait after the limit of failures; each further failure
+/// doubles it, up to the configured lockout.
+const FIRST_WAIT_SECONDS: i64 = 30;
+
+/// How long a login must wait from one address after `failures` failures
+/// there, with `max` free attempts: nothing below the limit, then a delay
+/// that doubles with each failure, at most `longest` seconds. Keyed by
+/// login and address, so a stranger elsewhere who types someone's login
+/// slows down only themself, never the account's owner.
+pub fn throttle_wait(failures: i64, max: i64, longest: i64) -> Option<i64> {
+    if max <= 0 || failures < max {
+        return None;
+    }
+    let doublings = u32::try_from((failures - max).min(20)).unwrap_or(20);
+    Some(
+        FIRST_WAIT_SECONDS
+            .saturating_mul(1 << doublings)
+            .min(longest),
+    )
 }
 
 /// Where a sign-in came from, recorded with the attempt and the session.
@@ -135,6 +161,28 @@ impl Services {
             .map(|c| if c.is_control() { '\u{fffd}' } else { c })
             .collect();
         let mut conn = self.db.conn().await?;
+        // The throttle comes first and answers alike for every login, known
+        // or not: neither the answer nor its timing tells which exist.
+        let max = self.policy.max_failed_logins;
+        if max > 0 {
+            let since = now.minus_seconds(self.policy.lockout_seconds);
+            let failures = login_attempts::recent_failures(&mut conn, &typed, ip, since).await?;
+            let wait = throttle_wait(failures.count, max, self.policy.lockout_seconds);
+            if let (Some(wait), Some(last)) = (wait, failures.last_at) {
+                let until = last.plus_seconds(wait);
+                if until > now {
+                    let user = users::find_by_login(&mut conn, &typed).await?;
+                    let user_id = user.filter(|u| !u.is_builtin()).map(|u| u.id);
+                    drop(conn);
+                    let mut tx = self.db.begin().await?;
+                    login_attempts::insert(&mut tx, user_id, &typed, false, "throttled", ip, now)
+                        .await?;
+                    audit::record(&mut tx, failed_login(user_id, "blocked", purpose)).await?;
+                    tx.commit().await?;
+                    return Err(SignInError::Blocked { until });
+                }
+            }
+        }
         let found = users::find_by_login(&mut conn, &typed).await?;
         let Some(user) = found.filter(|u| !u.is_builtin()) else {
             drop(conn);
@@ -142,18 +190,12 @@ impl Services {
             let mut tx = self.db.begin().await?;
             login_attempts::insert(&mut tx, None, &typed, false, "unknown_login", ip, now).await?;
             audit::record(&mut tx, failed_login(None, "unknown_login", purpose)).await?;
+            let limit = self.limit_reached(&mut tx, &typed, ip, None, now).await?;
             tx.commit().await?;
-            return Err(SignInError::InvalidCredentials);
+            return Err(limit.map_or(SignInError::InvalidCredentials, |until| {
+                SignInError::Blocked { until }
+            }));
         };
-        if let Some(until) = user.blocked_until.filter(|t| *t > now) {
-            drop(conn);
-            let mut tx = self.db.begin().await?;
-            login_attempts::insert(&mut tx, Some(user.id), &typed, false, "blocked", ip, now)
-                .await?;
-            audit::record(&mut tx, failed_login(Some(user.id), "blocked", purpose)).await?;
-            tx.commit().await?;
-            return Err(SignInError::Blocked { until });
-        }
         let stored = users::password_hash(&mut conn, user.id).await?;
         drop(conn);
         let verdict = match stored {
@@ -167,48 +209,29 @@ impl Services {
         };
         if verdict == Verified::No {
             let mut tx = self.db.begin().await?;
-            let failures = users::add_failed_login(&mut tx, user.id).await?;
-            let max = self.policy.max_failed_logins;
-            let blocked = max > 0 && failures >= max;
-            let reason = if blocked {
-                "wrong_password_blocked"
-            } else {
-                "wrong_password"
-            };
-            if blocked {
-                users::block(
-                    &mut tx,
-                    user.id,
-                    now.plus_seconds(self.policy.lockout_seconds),
-                )
-                .await?;
-            }
-            login_attempts::insert(&mut tx, Some(user.id), &typed, false, reason, ip, now).await?;
+            users::add_failed_login(&mut tx, user.id).await?;
+            login_attempts::insert(
+                &mut tx,
+                Some(user.id),
+                &typed,
+                false,
+                "wrong_password",
+                ip,
+                now,
+            )
+            .await?;
             audit::record(
                 &mut tx,
                 failed_login(Some(user.id), "wrong_password", purpose),
             )
             .await?;
-            if blocked {
-                audit::record(
-                    &mut tx,
-                    AuditEntry::security("login.lockout", None, Some(user.id)).with_details(
-                        serde_json::json!({
-                            "failed_logins": failures,
-                            "minutes": self.policy.lockout_seconds / 60,
-                        }),
-                    ),
-                )
+            let limit = self
+                .limit_reached(&mut tx, &typed, ip, Some(user.id), now)
                 .await?;
-            }
             tx.commit().await?;
-            if blocked {
-                tracing::warn!(user_id = user.id, "account blocked after failed sign-ins");
-                return Err(SignInError::Blocked {
-                    until: now.plus_seconds(self.policy.lockout_seconds),
-                });
-            }
-            return Err(SignInError::InvalidCredentials);
+            return Err(limit.map_or(SignInError::InvalidCredentials, |until| {
+                SignInError::Blocked { until }
+            }));
         }
         // The password is right: now it is safe to say why the account cannot sign in.
         let refusal = match user.status {
@@ -240,6 +263,40 @@ impl Services {
         }
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// After a failure was recorded: whether this login must now wait from
+    /// this address, and until when. Reaching the limit is audited (the
+    /// account as target when the login names one).
+    async fn limit_reached(
+        &self,
+        tx: &mut steward_storage::Conn,
+        typed: &str,
+        ip: Option<&str>,
+        user: Option<UserId>,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, SignInError> {
+        let max = self.policy.max_failed_logins;
+        if max <= 0 {
+            return Ok(None);
+        }
+        let since = now.minus_seconds(self.policy.lockout_seconds);
+        let failures = login_attempts::recent_failures(tx, typed, ip, since).await?;
+        let Some(wait) = throttle_wait(failures.count, max, self.policy.lockout_seconds) else {
+            return Ok(None);
+        };
+        if failures.count == max {
+            audit::record(
+                tx,
+                AuditEntry::security("login.lockout", None, user).with_details(serde_json::json!({
+                    "failed_logins": failures.count,
+                    "seconds": wait,
+                })),
+            )
+            .await?;
+            tracing::warn!(user_id = user, "sign-ins throttled for a login and address");
+        }
+        Ok(Some(now.plus_seconds(wait)))
     }
 
     /// The session and user behind a session cookie, if it is still valid.
@@ -310,6 +367,51 @@ impl Services {
         Ok(())
     }
 
+    /// Ends every session of the person but `keep` (the one asking, when
+    /// they ask from a browser); returns how many ended.
+    pub async fn end_other_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<i64>,
+    ) -> Result<u64, ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let ended = sessions::delete_for_user(&mut tx, user_id, keep).await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::security("session.revoked_others", current_actor(), Some(user_id))
+                .with_details(serde_json::json!({ "sessions_ended": ended })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Confirms a change to one's own credentials with the current
+    /// password (a session left open or a stolen cookie is not enough).
+    /// Failures count against the sign-in limits like any other.
+    async fn reauthenticate(
+        &self,
+        user: &User,
+        current: &str,
+        client: &ClientInfo,
+    ) -> Result<(), SignInError> {
+        if current.is_empty() {
+            return Err(SignInError::Service(
+                ValidationError::new("currentPassword", "Enter your current password.").into(),
+            ));
+        }
+        match self
+            .check_password(&user.login, current, client, Purpose::Reauthenticate)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SignInError::InvalidCredentials) => Err(SignInError::Service(
+                ValidationError::new("currentPassword", "The current password is wrong.").into(),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Changes one's own password: the current one must be right; every
     /// other session of the user ends, `keep_session` stays signed in.
     pub async fn change_own_password(
@@ -320,21 +422,34 @@ impl Services {
         keep_session: Option<i64>,
         client: &ClientInfo,
     ) -> Result<(), SignInError> {
-        match self
-            .check_password(&user.login, current, client, Purpose::Reauthenticate)
-            .await
-        {
-            Ok(_) => {}
-            Err(SignInError::InvalidCredentials) => {
-                return Err(SignInError::Service(
-                    ValidationError::new("currentPassword", "The current password is wrong.")
-                        .into(),
-                ))
-            }
-            Err(e) => return Err(e),
-        }
+        self.reauthenticate(user, current, client).await?;
         self.set_password(user.id, new, keep_session).await?;
         Ok(())
+    }
+
+    /// Changes one's own account details (rectification, GDPR Art. 16).
+    /// A new email address needs the current password: whoever controls
+    /// the address can reset the account.
+    pub async fn update_own_account(
+        &self,
+        user: &User,
+        input: crate::accounts::UpdateUser,
+        current_password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, SignInError> {
+        let same = |new: &str| {
+            user.email
+                .as_deref()
+                .is_some_and(|old| old.eq_ignore_ascii_case(new.trim()))
+        };
+        if input.email.as_deref().is_some_and(|e| !same(e)) {
+            // A malformed address is reported as such, before the password.
+            if let Some(e) = &input.email {
+                validate::email(e).map_err(ServiceError::from)?;
+            }
+            self.reauthenticate(user, current_password, client).await?;
+        }
+        Ok(self.update_user(user.id, input).await?)
     }
 
     /// Creates an API token; the returned secret is shown once and never stored.

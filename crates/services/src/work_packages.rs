@@ -825,11 +825,12 @@ impl Services {
         }
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
-        // Take the work package's row lock first: concurrent comments on
-        // one work package then number their journals one after the other
-        // instead of colliding on the version. The state is read in the same
+        // Take the work package's row lock first (marking it updated now,
+        // as a comment is a change to it): concurrent comments on one work
+        // package then number their journals one after the other instead
+        // of colliding on the version. The state is read in the same
         // transaction, so the journal records the state it was written against.
-        wps::lock(&mut tx, wp_id).await?;
+        wps::touch(&mut tx, wp_id, now).await?;
         let current = wps::find(&mut tx, wp_id)
             .await?
             .ok_or(ServiceError::NotFound("work package"))?;

@@ -68,9 +68,10 @@ pub struct DatabaseConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SecurityConfig {
     pub password_min_length: u32,
-    /// Failed sign-ins in a row before the account is blocked; 0 disables blocking.
+    /// Failed sign-ins with one login from one address before that login
+    /// must wait there; 0 turns the throttle off.
     pub max_failed_logins: u32,
-    /// How long a blocked account stays blocked.
+    /// The longest wait, and how far back failures count.
     pub lockout_minutes: u32,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,

@@ -62,3 +62,46 @@ pub async fn list_for_user(
     )
     .await
 }
+
+/// Failed sign-ins counted for the sign-in throttle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Failures {
+    pub count: i64,
+    pub last_at: Option<Timestamp>,
+}
+
+impl FromRow for Failures {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        Ok(Failures {
+            count: row.i64(0)?,
+            last_at: row.opt_timestamp(1)?,
+        })
+    }
+}
+
+/// Wrong passwords (and unknown logins) typed with `login`, in any case,
+/// from `ip_address` (`None`: from any address) after `since`, counted
+/// from the last success of that login from there or the last lift by an
+/// administrator (reason `unblocked`). Refusals by the throttle itself do
+/// not count: waiting is enough to try again.
+pub async fn recent_failures(
+    conn: &mut Conn,
+    login: &str,
+    ip_address: Option<&str>,
+    since: Timestamp,
+) -> Result<Failures> {
+    // '*' stands for any address; a real address never is '*'. An attempt
+    // without an address is keyed by ''.
+    let place = ip_address.map_or("*", |ip| ip);
+    conn.query_one(
+        "SELECT count(*), MAX(a.created_at) FROM login_attempts a \
+         WHERE lower(a.login) = $1 AND a.created_at > $2 AND a.success = $4 \
+         AND a.reason NOT IN ('throttled', 'unblocked') \
+         AND ($3 = '*' OR COALESCE(a.ip_address, '') = $3) \
+         AND a.created_at > COALESCE((SELECT MAX(r.created_at) FROM login_attempts r \
+             WHERE lower(r.login) = $1 AND r.created_at > $2 AND (r.reason = 'unblocked' \
+             OR (r.success = $5 AND ($3 = '*' OR COALESCE(r.ip_address, '') = $3)))), 0)",
+        params![login.to_ascii_lowercase(), since, place, false, true],
+    )
+    .await
+}

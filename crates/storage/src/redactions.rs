@@ -194,3 +194,70 @@ pub async fn resolve_cell(
     )
     .await
 }
+
+/// Where a queued text is shown to people: the page the controller opens
+/// to read it in context before redacting or dismissing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A work package; `journal` is the comment or change in its activity.
+    WorkPackage { id: i64, journal: Option<i64> },
+    /// A project's overview (its description, a version, a custom value).
+    Project { identifier: String },
+}
+
+/// The place of the text in `table` at `row_id` (the row key the queue
+/// stores), `None` if the row is gone or is shown nowhere.
+pub async fn place_of(conn: &mut Conn, table: &str, row_id: i64) -> Result<Option<Place>> {
+    // The journal a history row belongs to, then its work package.
+    let journal = match table {
+        "journals" | "work_package_journals" => Some(row_id),
+        "custom_value_journals" | "journal_note_edits" => {
+            conn.query_opt::<i64>(
+                &format!("SELECT journal_id FROM {table} WHERE id = $1"),
+                params![row_id],
+            )
+            .await?
+        }
+        _ => None,
+    };
+    if let Some(journal) = journal {
+        let wp: Option<i64> = conn
+            .query_opt(
+                "SELECT journable_id FROM journals WHERE id = $1 AND journable_type = 'WorkPackage'",
+                params![journal],
+            )
+            .await?;
+        return Ok(wp.map(|id| Place::WorkPackage {
+            id,
+            journal: Some(journal),
+        }));
+    }
+    let project_sql = match table {
+        "work_packages" => {
+            return Ok(Some(Place::WorkPackage {
+                id: row_id,
+                journal: None,
+            }))
+        }
+        "custom_values" => {
+            let wp: Option<i64> = conn
+                .query_opt(
+                    "SELECT customized_id FROM custom_values WHERE id = $1 AND customized_type = 'WorkPackage'",
+                    params![row_id],
+                )
+                .await?;
+            if let Some(id) = wp {
+                return Ok(Some(Place::WorkPackage { id, journal: None }));
+            }
+            "SELECT p.identifier FROM custom_values c JOIN projects p ON p.id = c.customized_id \
+             WHERE c.id = $1 AND c.customized_type = 'Project'"
+        }
+        "projects" => "SELECT identifier FROM projects WHERE id = $1",
+        "versions" => {
+            "SELECT p.identifier FROM versions v JOIN projects p ON p.id = v.project_id WHERE v.id = $1"
+        }
+        _ => return Ok(None),
+    };
+    let identifier: Option<String> = conn.query_opt(project_sql, params![row_id]).await?;
+    Ok(identifier.map(|identifier| Place::Project { identifier }))
+}

@@ -136,6 +136,20 @@ pub async fn lock(conn: &mut Conn, id: WorkPackageId) -> Result<()> {
     Ok(())
 }
 
+/// Marks a work package as updated at `now` without a new state (a comment
+/// was added), taking its row lock as `lock` does. The lock version stays,
+/// as in OpenProject: a comment does not make an edit begun meanwhile stale.
+pub async fn touch(conn: &mut Conn, id: WorkPackageId, now: Timestamp) -> Result<()> {
+    conn.execute(
+        "UPDATE work_packages SET updated_at = $1 WHERE id = $2",
+        params![now, id],
+    )
+    .await?;
+    // Lists sorted by "updated" change order.
+    bump_data_version(conn).await?;
+    Ok(())
+}
+
 /// Writes a new state if the stored lock version is still `expected`;
 /// `None` when it is not (someone else changed the work package meanwhile).
 pub async fn update(

@@ -297,6 +297,7 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "profile_saved" => "Your profile was saved.",
         "password_changed" => "Your password was changed. Your other sessions have ended.",
         "session_revoked" => "The session was ended.",
+        "other_sessions_ended" => "Every other session was ended; this one stays signed in.",
         "token_revoked" => "The API token was revoked.",
         "export_requested" => "Your export was requested. This page shows when it is ready.",
         "account_deleted" => "Your account was deleted.",

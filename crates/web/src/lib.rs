@@ -10,6 +10,7 @@
 
 mod assets;
 mod error;
+mod flash;
 mod forms;
 mod layout;
 mod pages;
@@ -99,6 +100,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/my/sessions", get(account::sessions))
         .route("/my/sessions/{id}/revoke", post(account::revoke_session))
+        .route("/my/sessions/end_others", post(account::end_other_sessions))
         .route(
             "/my/tokens",
             get(account::tokens).post(account::create_token),
@@ -131,6 +133,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/gdpr/record", get(admin_gdpr::record))
         .route("/admin/gdpr/redactions", get(admin_gdpr::queue))
+        .route("/admin/gdpr/redactions/{id}", get(admin_gdpr::entry))
         .route(
             "/admin/gdpr/redactions/{id}/redact",
             post(admin_gdpr::redact),
@@ -162,6 +165,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/roles/{id}/delete", post(admin_roles::delete))
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .layer(axum::Extension(flash::Flashes::default()))
         .layer(axum::middleware::map_response(security_headers))
 }
 

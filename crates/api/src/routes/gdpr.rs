@@ -266,6 +266,8 @@ pub struct PreviewRepr {
     user_id: UserId,
     changes: Vec<Scrubbed>,
     texts_with_mentions: i64,
+    texts_for_review: i64,
+    own_contributions: i64,
     #[serde(rename = "_links")]
     links: PreviewLinks,
 }
@@ -294,6 +296,8 @@ pub async fn erasure_preview(
         user_id: p.user_id,
         changes: p.changes,
         texts_with_mentions: p.mentions_in_text,
+        texts_for_review: p.texts_for_review,
+        own_contributions: p.own_contributions,
         links: PreviewLinks {
             self_: Link::new(format!("/api/v3/users/{id}/erasure_preview")),
             user: Link::new(format!("/api/v3/users/{id}")),

@@ -158,7 +158,10 @@ pub fn api_v3() -> Router<AppState> {
                 .delete(groups::delete),
         )
         .route("/settings", get(settings::show).patch(settings::update))
-        .route("/my/sessions", get(my::list_sessions))
+        .route(
+            "/my/sessions",
+            get(my::list_sessions).delete(my::end_other_sessions),
+        )
         .route("/my/sessions/{id}", delete(my::revoke_session))
         .route("/my/password", post(my::change_password))
         .route(

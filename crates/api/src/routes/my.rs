@@ -228,6 +228,20 @@ pub async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Ends every other session of the caller: all but the one asking when
+/// it is a browser session, all of them when the caller uses a token.
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    caller: SignedIn,
+) -> Result<StatusCode, ApiError> {
+    let keep = caller.session().map(|s| s.id);
+    state
+        .services
+        .end_other_sessions(caller.user.id, keep)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordBody {

@@ -18,6 +18,7 @@ use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
+use crate::routes::my::Client;
 use crate::routes::shared::rendering;
 use crate::routes::work_packages::OptLink;
 use crate::AppState;
@@ -274,6 +275,8 @@ pub struct UserBody {
     language: Option<String>,
     time_zone: Option<String>,
     password: Option<String>,
+    /// On one's own account: confirms a change of the email address.
+    current_password: Option<String>,
     #[serde(rename = "_links")]
     links: Option<HashMap<String, serde_json::Value>>,
     /// Other properties: `customFieldN` values; the rest is ignored.
@@ -315,7 +318,8 @@ pub async fn create(
 
 /// The properties people may change on their own account (rectification,
 /// GDPR Art. 16); everything else is for administrators.
-const SELF_EDITABLE: &str = "firstName, lastName, email, language and timeZone";
+const SELF_EDITABLE: &str =
+    "firstName, lastName, email (with currentPassword), language and timeZone";
 
 /// Changes an account: administrators change anyone's; people change
 /// their own name, email, language and time zone. To anyone else a user
@@ -323,6 +327,7 @@ const SELF_EDITABLE: &str = "firstName, lastName, email, language and timeZone";
 pub async fn update(
     State(state): State<AppState>,
     caller: SignedIn,
+    Client(client): Client,
     ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody<UserBody>,
 ) -> Result<Hal<UserRepr>, ApiError> {
@@ -367,22 +372,26 @@ pub async fn update(
             });
         }
     }
-    let user = state
-        .services
-        .update_user(
-            id,
-            UpdateUser {
-                login: body.login,
-                email: body.email,
-                firstname: body.first_name,
-                lastname: body.last_name,
-                admin: body.admin,
-                language: body.language,
-                time_zone: body.time_zone,
-                password: body.password,
-            },
-        )
-        .await?;
+    let input = UpdateUser {
+        login: body.login,
+        email: body.email,
+        firstname: body.first_name,
+        lastname: body.last_name,
+        admin: body.admin,
+        language: body.language,
+        time_zone: body.time_zone,
+        password: body.password,
+    };
+    let user = if id == caller.user.id {
+        // One's own account: a new email address needs the password.
+        let current = body.current_password.unwrap_or_default();
+        state
+            .services
+            .update_own_account(&caller.user, input, &current, &client)
+            .await?
+    } else {
+        state.services.update_user(id, input).await?
+    };
     if caller.user.admin {
         let access = state.services.access(Some(&caller.user)).await?;
         state

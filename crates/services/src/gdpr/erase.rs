@@ -37,7 +37,7 @@ use steward_storage::{erasure, redactions, users, Conn, Engine};
 
 use super::certificate::{self, CertificateDoc, Requester, Scrubbed};
 use super::export::archive::hex;
-use super::scan::{self, HitClass, ScanTarget};
+use super::scan::{self, HitClass, ScanReport, ScanTarget};
 use crate::audit::{self, AuditEntry};
 use crate::{secrets, ServiceError, Services};
 
@@ -53,12 +53,23 @@ pub struct ErasureOutcome {
     pub certificate: CertificateDoc,
 }
 
-/// What an erasure would do, without doing it.
+/// What an erasure would do, without doing it: the erasure's own steps,
+/// run in a transaction that is rolled back, so the numbers are the ones
+/// the certificate will then show.
 #[derive(Clone, Debug, Serialize)]
 pub struct ErasurePreview {
     pub user_id: UserId,
+    /// Rows changed per table and column, as on the certificate.
     pub changes: Vec<Scrubbed>,
+    /// Texts whose structured mentions of the person will name the
+    /// "Deleted user" instead.
     pub mentions_in_text: i64,
+    /// Texts that still name the person in free words: they go to the
+    /// redaction queue for the controller to review.
+    pub texts_for_review: i64,
+    /// The person's own comments and changes and the work packages they
+    /// created: they stay, attributed to the "Deleted user".
+    pub own_contributions: i64,
 }
 
 /// `sha256:` + hex SHA-256 of the salt followed by the decimal id.
@@ -153,43 +164,38 @@ impl Services {
         Ok(None)
     }
 
-    /// What erasing `id` would change, row counts per table and column.
+    /// What erasing `id` would change: the erasure's steps on a
+    /// transaction that is rolled back (the request log and export
+    /// archives, outside the database, are left alone).
     pub async fn erasure_preview(&self, id: UserId) -> Result<ErasurePreview, ServiceError> {
-        let mut conn = self.db.conn().await?;
-        let user = users::find(&mut conn, id)
+        let mut tx = self.db.begin().await?;
+        let user = users::find(&mut tx, id)
             .await?
             .ok_or(ServiceError::NotFound("User"))?;
         guard_erasable(&user)?;
+        let mut target = ScanTarget::of_user(&user);
+        target.secret_hashes = scan::secret_hashes_of(&mut tx, id).await?;
         let mut changes = Vec::new();
-        for (table, column, action) in user_ref_columns() {
-            let rows = if table == "custom_values" && column == "customized_id" {
-                erasure::profile_custom_value_keys(&mut conn, id)
-                    .await?
-                    .len() as i64
-            } else {
-                erasure::count_equal(&mut conn, table, column, id).await?
-            };
-            if rows > 0 {
-                changes.push(Scrubbed::new(table, column, action.describe(), rows));
-            }
-        }
-        changes.push(Scrubbed::new(
-            "users",
-            "id",
-            Erasure::DeleteRow.describe(),
-            1,
-        ));
-        let mut mentions_in_text = 0;
-        for (table, columns) in free_text_columns() {
-            mentions_in_text +=
-                erasure::rows_containing(&mut conn, table, &columns, &mention_needles(&user))
-                    .await?
-                    .len() as i64;
-        }
+        let mentions_in_text = rewrite_mentions(&mut tx, &user, &mut changes).await?;
+        remove_references(&mut tx, &user, &mut changes).await?;
+        let report = scan::scan_database(&mut tx, &target).await?;
+        tx.rollback().await?;
+        let own_contributions = changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    (c.table.as_str(), c.column.as_str()),
+                    ("journals", "user_id") | ("work_packages", "author_id")
+                )
+            })
+            .map(|c| c.rows)
+            .sum();
         Ok(ErasurePreview {
             user_id: id,
             changes,
             mentions_in_text,
+            texts_for_review: cells_for_review(&report).len() as i64,
+            own_contributions,
         })
     }
 
@@ -262,97 +268,9 @@ impl Services {
         let mut scrubbed: Vec<Scrubbed> = Vec::new();
 
         phases.mark("guards and identifiers");
-        // 2. Structured mentions in text.
-        for (table, columns) in free_text_columns() {
-            let rows =
-                erasure::rows_containing(&mut tx, table, &columns, &mention_needles(&user)).await?;
-            let mut n = 0;
-            for (key, column, text) in rows {
-                let Some(new_text) = mention::replace_user(
-                    &text,
-                    user.id,
-                    &user.login,
-                    DELETED_USER_ID,
-                    DELETED_DISPLAY,
-                    DELETED_LOGIN,
-                ) else {
-                    continue;
-                };
-                let key: i64 = key.parse().map_err(|_| {
-                    ServiceError::Internal(format!("{table} has a non-numeric key {key:?}"))
-                })?;
-                n += erasure::set_text(&mut tx, table, &column, key, &new_text).await?;
-            }
-            if n > 0 {
-                scrubbed.push(Scrubbed::new(
-                    table,
-                    "text",
-                    "mentions now name the \"Deleted user\"",
-                    n as i64,
-                ));
-            }
-        }
-        let n = erasure::repoint_mentions(&mut tx, user.id, DELETED_USER_ID).await?;
-        if n > 0 {
-            scrubbed.push(Scrubbed::new(
-                "mentions",
-                "user_id",
-                Erasure::DeletedUser.describe(),
-                n as i64,
-            ));
-        }
-
+        rewrite_mentions(&mut tx, &user, &mut scrubbed).await?;
         phases.mark("mentions in text");
-        // 3. Every user reference, then the account.
-        for (table, column, action) in user_ref_columns() {
-            if table == "mentions" {
-                continue;
-            }
-            let n = match (table, column, action) {
-                ("custom_values", "customized_id", _) => erasure::delete_profile_custom_values(&mut tx, id).await?,
-                (_, _, Erasure::DeletedUser) => erasure::repoint(&mut tx, table, column, id, DELETED_USER_ID).await?,
-                (_, _, Erasure::DeleteRow) => erasure::delete_equal(&mut tx, table, column, id).await?,
-                (_, _, Erasure::ReviewText | Erasure::ForgottenWhenReviewed) => {
-                    return Err(ServiceError::Internal(format!(
-                        "{table}.{column}: a user reference is either re-pointed or deleted; declare DeletedUser or DeleteRow"
-                    )))
-                }
-            };
-            if n > 0 {
-                scrubbed.push(Scrubbed::new(table, column, action.describe(), n as i64));
-            }
-        }
-        // Login and email columns outside `users` whose rows carry no user
-        // id (a sign-in attempt typed with the login before the account
-        // existed, say).
-        for table in registry::TABLES.iter().filter(|t| t.name != "users") {
-            for (column, p) in table.personal_columns() {
-                let value = match p.kind {
-                    Kind::Login => Some(user.login.as_str()),
-                    Kind::Email => user.email.as_deref(),
-                    _ => None,
-                };
-                if let (Some(v), Erasure::DeleteRow) = (value, p.erasure) {
-                    let n = erasure::delete_text_equal(&mut tx, table.name, column, v).await?;
-                    if n > 0 {
-                        scrubbed.push(Scrubbed::new(
-                            table.name,
-                            column,
-                            p.erasure.describe(),
-                            n as i64,
-                        ));
-                    }
-                }
-            }
-        }
-        let n = erasure::delete_equal(&mut tx, "users", "id", id).await?;
-        scrubbed.push(Scrubbed::new(
-            "users",
-            "id",
-            Erasure::DeleteRow.describe(),
-            n as i64,
-        ));
-        steward_storage::work_packages::bump_data_version(&mut tx).await?;
+        remove_references(&mut tx, &user, &mut scrubbed).await?;
 
         phases.mark("references re-pointed and rows deleted");
         // 4 and 5. The scan on this transaction's view (and the request
@@ -410,14 +328,7 @@ impl Services {
                 .map_err(|e| ServiceError::internal("cannot store the search terms", e))?;
             let subject =
                 redactions::insert_subject(&mut tx, cert_id, &terms, completed_at).await?;
-            let mut seen = std::collections::HashSet::new();
-            let cells: Vec<(&str, &str, i64)> = report
-                .free_text
-                .iter()
-                .filter(|h| h.class == HitClass::FreeText)
-                .filter_map(|h| Some((h.table.as_str(), h.column.as_str(), h.row.parse().ok()?)))
-                .filter(|cell| seen.insert(*cell))
-                .collect();
+            let cells = cells_for_review(&report);
             redactions::insert_entries(&mut tx, subject, &cells, completed_at).await?;
             cells.len()
         };
@@ -460,6 +371,131 @@ impl Services {
             certificate: doc,
         })
     }
+}
+
+/// Step 2: structured mentions of the person in every free-text column
+/// become mentions of the "Deleted user" (the old display name goes with
+/// the markup), and so do the `mentions` rows. Returns how many texts
+/// changed.
+async fn rewrite_mentions(
+    tx: &mut Conn,
+    user: &User,
+    scrubbed: &mut Vec<Scrubbed>,
+) -> Result<i64, ServiceError> {
+    let mut texts = 0;
+    for (table, columns) in free_text_columns() {
+        let rows = erasure::rows_containing(tx, table, &columns, &mention_needles(user)).await?;
+        let mut n = 0;
+        for (key, column, text) in rows {
+            let Some(new_text) = mention::replace_user(
+                &text,
+                user.id,
+                &user.login,
+                DELETED_USER_ID,
+                DELETED_DISPLAY,
+                DELETED_LOGIN,
+            ) else {
+                continue;
+            };
+            let key: i64 = key.parse().map_err(|_| {
+                ServiceError::Internal(format!("{table} has a non-numeric key {key:?}"))
+            })?;
+            n += erasure::set_text(tx, table, &column, key, &new_text).await?;
+        }
+        if n > 0 {
+            texts += n as i64;
+            scrubbed.push(Scrubbed::new(
+                table,
+                "text",
+                "mentions now name the \"Deleted user\"",
+                n as i64,
+            ));
+        }
+    }
+    let n = erasure::repoint_mentions(tx, user.id, DELETED_USER_ID).await?;
+    if n > 0 {
+        scrubbed.push(Scrubbed::new(
+            "mentions",
+            "user_id",
+            Erasure::DeletedUser.describe(),
+            n as i64,
+        ));
+    }
+    Ok(texts)
+}
+
+/// Step 3: every user-reference column re-pointed to the "Deleted user" or
+/// its row deleted, as the registry says; rows that carry the login or
+/// email without a user id; then the account itself.
+async fn remove_references(
+    tx: &mut Conn,
+    user: &User,
+    scrubbed: &mut Vec<Scrubbed>,
+) -> Result<(), ServiceError> {
+    let id = user.id;
+    for (table, column, action) in user_ref_columns() {
+        if table == "mentions" {
+            continue;
+        }
+        let n = match (table, column, action) {
+            ("custom_values", "customized_id", _) => erasure::delete_profile_custom_values(tx, id).await?,
+            (_, _, Erasure::DeletedUser) => erasure::repoint(tx, table, column, id, DELETED_USER_ID).await?,
+            (_, _, Erasure::DeleteRow) => erasure::delete_equal(tx, table, column, id).await?,
+            (_, _, Erasure::ReviewText | Erasure::ForgottenWhenReviewed) => {
+                return Err(ServiceError::Internal(format!(
+                    "{table}.{column}: a user reference is either re-pointed or deleted; declare DeletedUser or DeleteRow"
+                )))
+            }
+        };
+        if n > 0 {
+            scrubbed.push(Scrubbed::new(table, column, action.describe(), n as i64));
+        }
+    }
+    // Login and email columns outside `users` whose rows carry no user
+    // id (a sign-in attempt typed with the login before the account
+    // existed, say).
+    for table in registry::TABLES.iter().filter(|t| t.name != "users") {
+        for (column, p) in table.personal_columns() {
+            let value = match p.kind {
+                Kind::Login => Some(user.login.as_str()),
+                Kind::Email => user.email.as_deref(),
+                _ => None,
+            };
+            if let (Some(v), Erasure::DeleteRow) = (value, p.erasure) {
+                let n = erasure::delete_text_equal(tx, table.name, column, v).await?;
+                if n > 0 {
+                    scrubbed.push(Scrubbed::new(
+                        table.name,
+                        column,
+                        p.erasure.describe(),
+                        n as i64,
+                    ));
+                }
+            }
+        }
+    }
+    let n = erasure::delete_equal(tx, "users", "id", id).await?;
+    scrubbed.push(Scrubbed::new(
+        "users",
+        "id",
+        Erasure::DeleteRow.describe(),
+        n as i64,
+    ));
+    steward_storage::work_packages::bump_data_version(tx).await?;
+    Ok(())
+}
+
+/// Step 4: the free-text cells the scan found still naming the person,
+/// once each: the redaction queue's entries.
+fn cells_for_review(report: &ScanReport) -> Vec<(&str, &str, i64)> {
+    let mut seen = std::collections::HashSet::new();
+    report
+        .free_text
+        .iter()
+        .filter(|h| h.class == HitClass::FreeText)
+        .filter_map(|h| Some((h.table.as_str(), h.column.as_str(), h.row.parse().ok()?)))
+        .filter(|cell| seen.insert(*cell))
+        .collect()
 }
 
 /// How long each phase of an erasure took, logged at debug level: the

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 use steward_domain::user::UserId;
 use steward_domain::{redaction, Timestamp};
-use steward_storage::redactions::{self, Entry};
+use steward_storage::redactions::{self, Entry, Place};
 use steward_storage::{erasure, journals, work_packages, Conn};
 
 use crate::audit::{self, AuditEntry};
@@ -38,6 +38,9 @@ pub struct QueueEntry {
     /// The text around each occurrence, while the entry is open and the
     /// text still exists.
     pub contexts: Vec<String>,
+    /// Where people read the text, for the controller to see it in context.
+    #[serde(skip)]
+    pub place: Option<Place>,
 }
 
 fn terms_of(entry: &Entry) -> Vec<String> {
@@ -68,6 +71,7 @@ fn queue_entry(e: Entry, contexts: Vec<String>) -> QueueEntry {
         resolved_by: e.resolved_by,
         resolved_at: e.resolved_at,
         contexts,
+        place: None,
     }
 }
 
@@ -78,7 +82,11 @@ async fn present(conn: &mut Conn, e: Entry) -> Result<QueueEntry, ServiceError> 
         None
     };
     let contexts = contexts_of(&e, text.as_deref());
-    Ok(queue_entry(e, contexts))
+    let place = redactions::place_of(conn, &e.table_name, e.row_id).await?;
+    Ok(QueueEntry {
+        place,
+        ..queue_entry(e, contexts)
+    })
 }
 
 /// [`present`] for a page of entries: the open entries' texts are read
@@ -111,11 +119,15 @@ async fn present_all(
         })
         .collect();
     drop(texts);
-    Ok(entries
-        .into_iter()
-        .zip(contexts)
-        .map(|(e, c)| queue_entry(e, c))
-        .collect())
+    let mut out = Vec::with_capacity(entries.len());
+    for (e, contexts) in entries.into_iter().zip(contexts) {
+        let place = redactions::place_of(conn, &e.table_name, e.row_id).await?;
+        out.push(QueueEntry {
+            place,
+            ..queue_entry(e, contexts)
+        });
+    }
+    Ok(out)
 }
 
 /// What to do with an entry.

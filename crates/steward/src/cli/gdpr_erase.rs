@@ -48,8 +48,16 @@ pub async fn erase(
             );
         }
         println!(
-            "  texts mentioning the person: {}",
+            "  texts whose mentions will name the Deleted user: {}",
             preview.mentions_in_text
+        );
+        println!(
+            "  texts queued for review (redaction queue): {}",
+            preview.texts_for_review
+        );
+        println!(
+            "  own contributions kept, by the Deleted user: {}",
+            preview.own_contributions
         );
         return Err(anyhow!(
             "nothing was erased: add --yes to erase user {user:?}"

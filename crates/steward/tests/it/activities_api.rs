@@ -419,3 +419,48 @@ async fn mentions_are_recorded(backend: Backend) {
     assert!(mentions(&app, "journal", jid).await.is_empty());
 }
 both_backends!(mentions_are_recorded);
+
+/// A comment is a change to its work package: `updatedAt` becomes the
+/// comment's time (lists sorted by "updated" show it first), while the
+/// lock version stays, as in OpenProject, so an edit begun before the
+/// comment still saves.
+async fn comment_updates_the_work_package(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let project = make_project(&app, "lab", false).await;
+    let task = lookup(&app, "types", "Task").await;
+    let first = new_wp(&app, minimal(project, "Older", task)).await;
+    let second = new_wp(&app, minimal(project, "Newer", task)).await;
+    let id = first["id"].as_i64().unwrap();
+    let before = get_json(&app, &format!("/api/v3/work_packages/{id}")).await;
+
+    let res = comment(&app, &app.admin_token, id, "Looked at it.").await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let activity = res.json();
+
+    let after = get_json(&app, &format!("/api/v3/work_packages/{id}")).await;
+    assert_ne!(after["updatedAt"], before["updatedAt"], "{after}");
+    assert_eq!(after["updatedAt"], activity["createdAt"], "{after}");
+    assert_eq!(after["lockVersion"], before["lockVersion"], "{after}");
+    let list = get_json(
+        &app,
+        "/api/v3/projects/lab/work_packages?sortBy=%5B%5B%22updatedAt%22%2C%22desc%22%5D%5D",
+    )
+    .await;
+    let ids: Vec<i64> = list["_embedded"]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [id, second["id"].as_i64().unwrap()]);
+
+    // An edit started before the comment still saves.
+    let res = patch(
+        &app,
+        id,
+        json!({"lockVersion": before["lockVersion"], "subject": "Oldest"}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+}
+both_backends!(comment_updates_the_work_package);

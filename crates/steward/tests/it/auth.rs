@@ -585,13 +585,13 @@ async fn repeated_failures_block_the_account(backend: Backend) {
     let msg = sign_in(&app, "eve", "guess three")
         .await
         .assert_error(403, "MissingPermission");
-    assert!(msg.contains("blocked"), "{msg}");
+    assert!(msg.contains("Too many failed sign-ins"), "{msg}");
     assert_eq!(failures().await, 3);
 
     // Now even the right password is refused.
     let res = sign_in(&app, "eve", PASSWORD).await;
     let msg = res.assert_error(403, "MissingPermission");
-    assert!(msg.contains("blocked"), "{msg}");
+    assert!(msg.contains("Too many failed sign-ins"), "{msg}");
     assert!(session_cookie(&res).is_none());
     assert_eq!(failures().await, 4);
 
@@ -637,11 +637,12 @@ async fn block_expires_by_itself(backend: Backend) {
     sign_in(&app, "bea", PASSWORD)
         .await
         .assert_error(403, "MissingPermission");
-    // Pretend the minute has passed.
+    // Pretend the minute has passed: the failures are older than the
+    // longest wait.
     exec(
         &app,
-        "UPDATE users SET blocked_until = $1 WHERE id = $2",
-        params![Timestamp::now().minus_seconds(1), id],
+        "UPDATE login_attempts SET created_at = $1 WHERE user_id = $2",
+        params![Timestamp::now().minus_seconds(61), id],
     )
     .await;
     let res = sign_in(&app, "bea", PASSWORD).await;
@@ -755,3 +756,60 @@ async fn odd_sign_in_input_is_refused_cleanly(backend: Backend) {
     res.assert_error(422, "PropertyConstraintViolation");
 }
 both_backends!(odd_sign_in_input_is_refused_cleanly);
+
+/// The sign-in throttle answers alike for an account and for a login that
+/// does not exist, and holds back only the address the failures came
+/// from: a stranger cannot lock the owner out. The wait grows.
+async fn throttle_is_per_login_and_address(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| {
+        c.security.max_failed_logins = 2;
+        c.security.lockout_minutes = 10;
+    })
+    .await;
+    app.user("eve").await;
+    let mut answers = Vec::new();
+    for login in ["eve", "nobody-here"] {
+        sign_in(&app, login, "guess one")
+            .await
+            .assert_error(401, "Unauthenticated");
+        let res = sign_in(&app, login, "guess two").await;
+        let first = res.assert_error(403, "MissingPermission");
+        let res = sign_in(&app, login, "guess three").await;
+        let later = res.assert_error(403, "MissingPermission");
+        // Same words for both; only the time differs.
+        let words = |m: &str| m.split(" after ").next().unwrap().to_string();
+        answers.push((words(&first), words(&later)));
+    }
+    assert_eq!(answers[0], answers[1], "{answers:?}");
+    assert!(
+        answers[0].0.contains("Too many failed sign-ins"),
+        "{answers:?}"
+    );
+
+    // From here even the right password waits; from elsewhere the owner
+    // signs in at once.
+    sign_in(&app, "eve", PASSWORD)
+        .await
+        .assert_error(403, "MissingPermission");
+    let elsewhere = steward_services::auth::ClientInfo {
+        ip_address: Some("192.0.2.7".into()),
+        user_agent: None,
+    };
+    let signed_in = app
+        .services()
+        .sign_in("eve", PASSWORD, &elsewhere)
+        .await
+        .expect("the owner signs in from another address");
+    assert_eq!(signed_in.user.login, "eve");
+    let user = app.services().user_by_ref("eve").await.unwrap();
+    assert_eq!(user.status.as_str(), "active");
+    assert!(user.blocked_until.is_none(), "the account is not blocked");
+
+    // Each failure past the limit doubles the wait (30 s, then 60 s).
+    assert_eq!(steward_services::auth::throttle_wait(1, 2, 600), None);
+    assert_eq!(steward_services::auth::throttle_wait(2, 2, 600), Some(30));
+    assert_eq!(steward_services::auth::throttle_wait(3, 2, 600), Some(60));
+    assert_eq!(steward_services::auth::throttle_wait(9, 2, 600), Some(600));
+    assert_eq!(steward_services::auth::throttle_wait(99, 0, 600), None);
+}
+both_backends!(throttle_is_per_login_and_address);

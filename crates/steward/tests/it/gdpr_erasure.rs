@@ -784,3 +784,99 @@ async fn heavy_user_is_erased_completely(backend: Backend) {
     }
 }
 both_backends!(heavy_user_is_erased_completely);
+
+/// The preview runs the erasure's own steps and rolls them back: what it
+/// announces is exactly what the certificate then records, including the
+/// texts queued for review and the person's own contributions that stay.
+async fn preview_tells_exactly_what_erasure_does(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let project = make_project(&app, "lab", false).await;
+    let (erin, erin_token) = app.user("erin").await;
+    add_member(&app, project, erin, "Member").await;
+    let task = lookup(&app, "types", "Task").await;
+    let wp = app
+        .created(
+            "/api/v3/projects/lab/work_packages",
+            json!({"subject": "Calibrate", "_links": {"type": href("types", task)},
+                   "description": {"raw": format!("Ask {} or Test erin.", mention::markup(erin, "Test erin"))}}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    for (token, text) in [
+        (app.admin_token.clone(), "Test erin agreed.".to_string()),
+        (
+            app.admin_token.clone(),
+            format!("Thanks {}.", mention::markup(erin, "Test erin")),
+        ),
+        (erin_token.clone(), "Done on my side.".to_string()),
+        (erin_token.clone(), "And checked twice.".to_string()),
+    ] {
+        let res = as_user(
+            &app,
+            &token,
+            Method::POST,
+            &format!("/api/v3/work_packages/{wp}/activities"),
+        )
+        .json(&json!({"comment": {"raw": text}}))
+        .send()
+        .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+
+    let preview = get(&app, &format!("/api/v3/users/{erin}/erasure_preview")).await;
+    // Nothing was changed by looking.
+    let wp_now = get(&app, &format!("/api/v3/work_packages/{wp}")).await;
+    assert!(
+        wp_now["description"]["raw"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("data-id=\"{erin}\"")),
+        "{wp_now}"
+    );
+    assert_eq!(
+        get(&app, &format!("/api/v3/users/{erin}")).await["login"],
+        "erin"
+    );
+
+    let res = erase(&app, erin).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let cert = get(&app, res.header("location").unwrap()).await;
+    let c = &cert["certificate"];
+    assert_eq!(preview["changes"], c["scrubbed"], "{preview}\n{cert}");
+    assert_eq!(
+        preview["textsForReview"].as_i64().unwrap(),
+        c["redaction_queue_entries"].as_i64().unwrap(),
+        "{preview}\n{cert}"
+    );
+    assert!(
+        preview["textsForReview"].as_i64().unwrap() >= 2,
+        "{preview}"
+    );
+    let rewritten: i64 = c["scrubbed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["column"] == "text")
+        .map(|s| s["rows"].as_i64().unwrap())
+        .sum();
+    assert_eq!(preview["textsWithMentions"].as_i64().unwrap(), rewritten);
+    assert!(
+        rewritten >= 2,
+        "the description and a comment, with history: {cert}"
+    );
+    // Her two comments and her membership's changes stay, by the Deleted user.
+    assert!(
+        preview["ownContributions"].as_i64().unwrap() >= 2,
+        "{preview}"
+    );
+
+    // The administrator's page says the same, in words.
+    let (other, _) = app.user("olga").await;
+    let mut v = crate::web_pages::admin_visitor(&app).await;
+    let page =
+        crate::web_pages::assert_page(&v.get(&format!("/admin/users/{other}/erase")).await, 200);
+    assert!(page.contains("queued for you to review"), "{page}");
+    assert!(page.contains("stay, attributed to the"), "{page}");
+}
+both_backends!(preview_tells_exactly_what_erasure_does);

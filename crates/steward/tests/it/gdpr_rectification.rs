@@ -28,6 +28,30 @@ async fn people_and_admins_rectify(backend: Backend) {
     let (alice, alice_token) = app.user("alice").await;
     let (bob, bob_token) = app.user("bob").await;
 
+    // A new email address needs the current password: without it, or
+    // with a wrong one, nothing changes.
+    for body in [
+        json!({"firstName": "Alicia", "email": "alicia@example.org"}),
+        json!({"firstName": "Alicia", "email": "alicia@example.org", "currentPassword": "wrong password 1"}),
+    ] {
+        let res = as_user(&app, &alice_token, Method::PATCH, "/api/v3/users/me")
+            .json(&body)
+            .send()
+            .await;
+        res.assert_error(422, "PropertyConstraintViolation");
+        let j = res.json();
+        assert_eq!(
+            j["_embedded"]["details"]["attribute"], "currentPassword",
+            "{j}"
+        );
+    }
+    let me = as_user(&app, &alice_token, Method::GET, "/api/v3/users/me")
+        .send()
+        .await
+        .json();
+    assert_eq!(me["email"], "alice@example.org", "{me}");
+    assert_eq!(me["firstName"], "Test", "{me}");
+
     // Their own account, by id or `me`.
     let res = as_user(&app, &alice_token, Method::PATCH, "/api/v3/users/me")
         .json(&json!({
@@ -36,6 +60,7 @@ async fn people_and_admins_rectify(backend: Backend) {
             "email": "alicia@example.org",
             "language": "fr",
             "timeZone": "Europe/Paris",
+            "currentPassword": "user password 1",
         }))
         .send()
         .await;
@@ -81,7 +106,7 @@ async fn people_and_admins_rectify(backend: Backend) {
     .assert_error(404, "NotFound");
     // Bad values: clear errors, nothing changed.
     let res = as_user(&app, &alice_token, Method::PATCH, "/api/v3/users/me")
-        .json(&json!({"email": "not an email", "firstName": "Changed"}))
+        .json(&json!({"email": "not an email", "firstName": "Changed", "currentPassword": "user password 1"}))
         .send()
         .await;
     res.assert_error(422, "PropertyConstraintViolation");

@@ -43,6 +43,7 @@ mod web_admin_gdpr;
 mod web_admin_lookups;
 mod web_admin_roles;
 mod web_browser;
+mod web_page_flows;
 mod web_pages;
 mod web_work_packages;
 mod work_packages_api;

@@ -296,30 +296,38 @@ async fn erasure_and_redaction(backend: Backend) {
     assert!(body.contains("role=\"alert\""), "{body}");
     assert!(app.services().user(admin.id).await.is_ok());
 
-    // The queue shows the text around the name; redacting empties it.
-    let redact_button = |page: &str| {
-        page.split("action=\"")
+    // The queue shows the text around the name; each entry is redacted
+    // from its review page, which empties the queue.
+    let review_link = |page: &str| {
+        page.split("href=\"/admin/gdpr/redactions/")
             .skip(1)
             .map(|s| s.split('"').next().unwrap())
-            .find(|a| a.ends_with("/redact"))
-            .map(str::to_string)
+            .find(|id| id.parse::<i64>().is_ok())
+            .map(|id| format!("/admin/gdpr/redactions/{id}"))
     };
     let queue = assert_page(&v.get("/admin/gdpr/redactions").await, 200);
     assert!(queue.contains("Test erin"), "{queue}");
-    let action = redact_button(&queue).expect("a Redact button");
-    let mut next = Some(action.clone());
+    let first = review_link(&queue).expect("a Review link");
+    let mut next = Some(first.clone());
     let mut body = String::new();
     // The description and its history may each have an entry.
-    while let Some(a) = next {
-        let res = v.submit("/admin/gdpr/redactions", &a, &[]).await;
+    while let Some(entry) = next {
+        let action = format!("{entry}/redact");
+        let res = v.submit(&entry, &action, &[("confirm", "redact")]).await;
         assert_eq!(res.status, 303, "{}", res.text());
         body = assert_page(&v.get(location(&res)).await, 200);
-        next = redact_button(&body);
+        next = review_link(&body);
     }
     assert!(body.contains("The mention was redacted."), "{body}");
     assert!(body.contains("Nothing is waiting"), "{body}");
     // Resolving it again is a message on the queue, not an error page.
-    let res = v.submit("/admin/gdpr/redactions", &action, &[]).await;
+    let res = v
+        .submit(
+            "/admin/gdpr/redactions",
+            &format!("{first}/redact"),
+            &[("confirm", "redact")],
+        )
+        .await;
     let body = assert_page(&res, 409);
     assert!(body.contains("already redacted"), "{body}");
 }

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use maud::{html, Markup, Render};
 use steward_api::AppState;
 use steward_domain::validate::LANGUAGES;
@@ -14,6 +15,7 @@ use steward_services::ServiceError;
 
 use super::NoticeQuery;
 use crate::error::WebError;
+use crate::flash::{Flash, Flashes};
 use crate::forms::{Form, Path, Query};
 use crate::layout::{self, described_by, field_error, general_message, message_for, Input, Nav};
 use crate::session::{session_cookie, Client, Viewer};
@@ -89,7 +91,7 @@ fn profile_page(
         .filter(|(a, _)| {
             !matches!(
                 *a,
-                "firstName" | "lastName" | "email" | "language" | "timeZone"
+                "firstName" | "lastName" | "email" | "language" | "timeZone" | "currentPassword"
             )
         })
         .map(|(_, m)| m.as_str());
@@ -115,6 +117,12 @@ fn profile_page(
                     (field_error("language", lang_err))
                 }
                 (text_field("time_zone", "timeZone", "Time zone (for example Europe/Berlin)", "text", &f.time_zone, "off"))
+                (Input::new("current_password", "Current password", "")
+                    .kind("password")
+                    .autocomplete("current-password")
+                    .help("Needed only to change your email address.")
+                    .error(f.error("currentPassword"))
+                    .render())
                 button.primary type="submit" { "Save" }
             }
         }
@@ -143,6 +151,7 @@ pub async fn profile(viewer: Viewer, Query(q): Query<NoticeQuery>) -> Response {
 pub async fn update_profile(
     State(state): State<AppState>,
     viewer: Viewer,
+    Client(client): Client,
     form: Form,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&form)?;
@@ -163,19 +172,22 @@ pub async fn update_profile(
         time_zone: Some(f.time_zone.clone()),
         ..UpdateUser::default()
     };
-    match state.services.update_user(viewer.user.id, input).await {
-        Ok(_) => Ok(layout::see_other("/my/account?notice=profile_saved")),
-        Err(ServiceError::Invalid(v)) => {
-            f.error = Some((v.attribute, v.message));
-            Ok(profile_page(
-                &viewer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &f,
-                None,
-            ))
+    let current = form.text("current_password");
+    let (status, error) = match state
+        .services
+        .update_own_account(&viewer.user, input, &current, &client)
+        .await
+    {
+        Ok(_) => return Ok(layout::see_other("/my/account?notice=profile_saved")),
+        Err(SignInError::Service(ServiceError::Invalid(v))) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, (v.attribute, v.message))
         }
-        Err(e) => Err(e.into()),
-    }
+        Err(SignInError::Service(e)) => return Err(e.into()),
+        // Blocked or locked meanwhile: say so, as the sign-in page does.
+        Err(e) => (StatusCode::FORBIDDEN, ("", e.to_string())),
+    };
+    f.error = Some(error);
+    Ok(profile_page(&viewer, status, &f, None))
 }
 
 fn password_page(viewer: &Viewer, status: StatusCode, error: Option<(&str, &str)>) -> Response {
@@ -269,6 +281,12 @@ pub async fn sessions(
         section {
             h2 { "Active sessions" }
             p.muted { "Every browser signed in as you. End the ones you do not recognise." }
+            @if list.iter().any(|s| s.id != viewer.session.id) {
+                form.inline method="post" action="/my/sessions/end_others" {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf());
+                    button.danger type="submit" { "End all other sessions" }
+                }
+            }
             div.table-wrap {
                 table.list {
                     thead { tr { th scope="col" { "Browser" } th scope="col" { "Address" } th scope="col" { "Signed in" } th scope="col" { "Last seen" } th scope="col" { span.visually-hidden { "Actions" } } } }
@@ -306,6 +324,22 @@ pub async fn sessions(
     ))
 }
 
+/// Ends every session but this one (after a lost device, say).
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(&form)?;
+    state
+        .services
+        .end_other_sessions(viewer.user.id, Some(viewer.session.id))
+        .await?;
+    Ok(layout::see_other(
+        "/my/sessions?notice=other_sessions_ended",
+    ))
+}
+
 pub async fn revoke_session(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -326,7 +360,7 @@ pub async fn revoke_session(
 }
 
 /// The tokens page; `created` is a new token's name and secret, shown on
-/// this one answer only (Steward keeps only its hash).
+/// the one page after its creation (Steward keeps only its hash).
 async fn tokens_page(
     state: &AppState,
     viewer: &Viewer,
@@ -396,22 +430,29 @@ async fn tokens_page(
 
 pub async fn tokens(
     State(state): State<AppState>,
+    Extension(flashes): Extension<Flashes>,
     viewer: Viewer,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
+    let created = flashes
+        .take(viewer.session.id)
+        .map(|Flash::NewToken { name, secret }| (name, secret));
     tokens_page(
         &state,
         &viewer,
         StatusCode::OK,
-        None,
+        created.as_ref().map(|(n, s)| (n.as_str(), s.as_str())),
         None,
         layout::notice(q.notice.as_deref()),
     )
     .await
 }
 
+/// Creates the token and redirects to the list, where the secret is shown
+/// once from the session's flash: a reload then creates nothing.
 pub async fn create_token(
     State(state): State<AppState>,
+    Extension(flashes): Extension<Flashes>,
     viewer: Viewer,
     form: Form,
 ) -> Result<Response, WebError> {
@@ -419,15 +460,14 @@ pub async fn create_token(
     let name = form.text("name");
     match state.services.create_api_token(viewer.user.id, &name).await {
         Ok((token, secret)) => {
-            tokens_page(
-                &state,
-                &viewer,
-                StatusCode::CREATED,
-                Some((token.name.as_str(), secret.as_str())),
-                None,
-                None,
-            )
-            .await
+            flashes.put(
+                viewer.session.id,
+                Flash::NewToken {
+                    name: token.name,
+                    secret,
+                },
+            );
+            Ok(layout::see_other("/my/tokens"))
         }
         Err(ServiceError::Invalid(v)) => {
             tokens_page(

@@ -20,7 +20,7 @@ use steward_storage::audit_events::{AuditFilter, UserCond};
 use crate::error::WebError;
 use crate::forms::Query;
 use crate::layout::{described_by, field_error, Input, Nav};
-use crate::pages::{admin_menu, page_number, pager};
+use crate::pages::{admin_menu, page_number, page_of, pager};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -249,11 +249,10 @@ pub async fn list(
             ));
         }
     };
-    let page_no = page_number(q.page.as_deref());
-    let (events, total) = state
-        .services
-        .audit_events(&f, false, PER_PAGE, (page_no - 1) * PER_PAGE)
-        .await?;
+    let (events, total, page_no) = page_of(page_number(q.page.as_deref()), PER_PAGE, |offset| {
+        state.services.audit_events(&f, false, PER_PAGE, offset)
+    })
+    .await?;
     let names = state.services.audit_names(&events).await?;
     let list = html! {
         p.muted role="status" { (total) " event" @if total != 1 { "s" } }

@@ -16,7 +16,7 @@ use steward_storage::jobs::{Job, JobFilter, JobSort};
 use crate::error::WebError;
 use crate::forms::{Form, Path, Query};
 use crate::layout::{self, Nav};
-use crate::pages::{admin_menu, page_number, pager, path_id, NoticeQuery};
+use crate::pages::{admin_menu, page_number, page_of, pager, path_id, NoticeQuery};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -106,16 +106,11 @@ pub async fn list(
         statuses: status.map(|s| vec![s]),
         ..JobFilter::default()
     };
-    let page = page_number(q.page.as_deref());
-    let (jobs, total) = state
-        .services
-        .list_jobs(
-            &filter,
-            &[(JobSort::Id, true)],
-            PER_PAGE,
-            (page - 1) * PER_PAGE,
-        )
-        .await?;
+    let sort = [(JobSort::Id, true)];
+    let (jobs, total, page) = page_of(page_number(q.page.as_deref()), PER_PAGE, |offset| {
+        state.services.list_jobs(&filter, &sort, PER_PAGE, offset)
+    })
+    .await?;
     let schedules = schedules(&state, &viewer).await?;
     let main = html! {
         (admin_menu("/admin/jobs"))

@@ -17,7 +17,9 @@ use steward_storage::users::{UserFilter, UserSort};
 use crate::error::WebError;
 use crate::forms::{Form, Path, Query};
 use crate::layout::{self, general_message, message_for, Input, Nav};
-use crate::pages::{admin_menu, page_number, pager, path_id, refusal, NoticeQuery, PageQuery};
+use crate::pages::{
+    admin_menu, page_number, page_of, pager, path_id, refusal, NoticeQuery, PageQuery,
+};
 use crate::session::{AdminViewer, Viewer};
 
 const PER_PAGE: i64 = 25;
@@ -27,16 +29,11 @@ pub async fn list(
     AdminViewer(viewer): AdminViewer,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let page = page_number(q.page.as_deref());
-    let (users, total) = state
-        .services
-        .list_users(
-            &UserFilter::default(),
-            &[(UserSort::Login, false)],
-            PER_PAGE,
-            (page - 1) * PER_PAGE,
-        )
-        .await?;
+    let (filter, sort) = (UserFilter::default(), [(UserSort::Login, false)]);
+    let (users, total, page) = page_of(page_number(q.page.as_deref()), PER_PAGE, |offset| {
+        state.services.list_users(&filter, &sort, PER_PAGE, offset)
+    })
+    .await?;
     let main = html! {
         (admin_menu("/admin/users"))
         h1 { "Users" }
@@ -446,7 +443,11 @@ async fn render_erase(
                     }
                 }
             }
-            p { "Texts that mention this person: " (p.mentions_in_text) " (they go to the redaction queue)." }
+            ul {
+                li { "Texts whose @-mentions of this person will name the \"Deleted user\": " (p.mentions_in_text) "." }
+                li { "Texts that still name this person in other words, queued for you to review in the redaction queue: " (p.texts_for_review) "." }
+                li { "Their own comments, changes and work packages stay, attributed to the \"Deleted user\": " (p.own_contributions) "." }
+            }
         }
         @if refusal.is_none() {
             section.narrow {

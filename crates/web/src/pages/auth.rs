@@ -141,7 +141,7 @@ pub async fn login(
                 SignInError::Blocked { until } => (
                     StatusCode::FORBIDDEN,
                     format!(
-                        "Too many failed sign-ins: this account is blocked until {}. Try again later.",
+                        "Too many failed sign-ins with this login from your address: try again after {}.",
                         until.local_text("UTC")
                     ),
                 ),

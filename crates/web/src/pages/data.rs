@@ -130,11 +130,10 @@ async fn delete_page(
                         li { "What you did stays for your colleagues (work packages, comments, changes), but it shows \"Deleted user\" instead of you." }
                         li { "Your data exports are deleted." }
                         @if p.mentions_in_text > 0 {
-                            li {
-                                (p.mentions_in_text) " comment(s) or description(s) mention you. "
-                                "Mentions made with @ will point to \"Deleted user\"; other words there that still name you "
-                                "are listed for an administrator to redact."
-                            }
+                            li { (p.mentions_in_text) " text(s) mention you with @: they will point to \"Deleted user\"." }
+                        }
+                        @if p.texts_for_review > 0 {
+                            li { (p.texts_for_review) " text(s) still name you in other words: they are listed for an administrator to redact." }
                         }
                     }
                     @if !p.changes.is_empty() {

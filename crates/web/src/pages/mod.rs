@@ -19,6 +19,8 @@ pub mod work_packages;
 pub mod wp_custom_fields;
 pub mod wp_form;
 
+use std::future::Future;
+
 use axum::http::StatusCode;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -86,6 +88,32 @@ pub fn page_number(raw: Option<&str>) -> i64 {
         .unwrap_or(1)
 }
 
+/// One page of a list: `fetch` takes an offset and returns that page's
+/// rows and the total. A page beyond the last (`?page=999` of three) is
+/// the last page instead, fetched again, so that a list never says "page
+/// 999 of 3". Returns the rows, the total and the page shown.
+pub async fn page_of<T, Fetched>(
+    requested: i64,
+    per: i64,
+    fetch: impl Fn(i64) -> Fetched,
+) -> Result<(Vec<T>, i64, i64), WebError>
+where
+    Fetched: Future<Output = Result<(Vec<T>, i64), ServiceError>>,
+{
+    let (rows, total) = fetch((requested - 1) * per).await?;
+    let last = last_page(total, per);
+    if requested <= last {
+        return Ok((rows, total, requested));
+    }
+    let (rows, total) = fetch((last - 1) * per).await?;
+    Ok((rows, total, last))
+}
+
+/// The number of the last page of `total` rows, `per` a page (1 for none).
+fn last_page(total: i64, per: i64) -> i64 {
+    ((total + per - 1) / per).max(1)
+}
+
 /// A link to `base` with the non-empty `params` as its query.
 pub fn link(base: &str, params: &[(&str, &str)]) -> String {
     let kept: Vec<(&str, &str)> = params
@@ -104,7 +132,7 @@ pub fn link(base: &str, params: &[(&str, &str)]) -> String {
 
 /// Previous / next links and where one is, when there is more than a page.
 pub fn pager(base: &str, params: &[(&str, &str)], page: i64, per: i64, total: i64) -> Markup {
-    let pages = ((total + per - 1) / per).max(1);
+    let pages = last_page(total, per);
     let to = |p: i64| {
         let p = p.to_string();
         let mut all: Vec<(&str, &str)> = params.to_vec();

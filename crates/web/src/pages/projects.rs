@@ -44,16 +44,18 @@ pub async fn list(
             .take(200)
             .collect();
     let archived = q.archived.as_deref() == Some("1");
-    let page = super::page_number(q.page.as_deref());
+    let requested = super::page_number(q.page.as_deref());
     let filter = ProjectFilter {
         active: Some(!archived),
         name_contains: (!text.is_empty()).then(|| text.clone()),
         ..ProjectFilter::default()
     };
-    let (projects, total) = state
-        .services
-        .list_projects(&access, &filter, BY_NAME, PER_PAGE, (page - 1) * PER_PAGE)
-        .await?;
+    let (projects, total, page) = super::page_of(requested, PER_PAGE, |offset| {
+        state
+            .services
+            .list_projects(&access, &filter, BY_NAME, PER_PAGE, offset)
+    })
+    .await?;
     let may_create = access.allowed_globally(Permission::AddProject);
     let main = html! {
         div.heading {

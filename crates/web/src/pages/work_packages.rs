@@ -243,15 +243,13 @@ async fn render_list(
     let f = ListFilters::read(&q);
     let statuses = state.services.list_reference::<Status>().await?;
     let types = state.services.list_reference::<WpType>().await?;
-    let (rows, total) = state
-        .services
-        .list_work_packages(
-            access,
-            f.query(viewer.user.id, project.as_ref()),
-            PER_PAGE,
-            (f.page - 1) * PER_PAGE,
-        )
-        .await?;
+    let query = f.query(viewer.user.id, project.as_ref());
+    let (rows, total, page) = super::page_of(f.page, PER_PAGE, |offset| {
+        state
+            .services
+            .list_work_packages(access, query.clone(), PER_PAGE, offset)
+    })
+    .await?;
 
     let base = match &project {
         Some(p) => format!("/projects/{}/work_packages", p.identifier),
@@ -283,7 +281,7 @@ async fn render_list(
         } @else {
             (results_table(viewer, &base, &f, &rows, project.is_none()))
         }
-        (super::pager(&base, &f.params_with_sort(), f.page, PER_PAGE, total))
+        (super::pager(&base, &f.params_with_sort(), page, PER_PAGE, total))
     };
     Ok(viewer.page(StatusCode::OK, &title, Nav::WorkPackages, None, main))
 }

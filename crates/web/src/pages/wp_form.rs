@@ -13,6 +13,7 @@ use maud::{html, Markup, Render};
 use steward_api::AppState;
 use steward_domain::custom_field::{CustomField, Kind as CustomKind};
 use steward_domain::date::{parse_duration_hours, Date};
+use steward_domain::permission::Permission;
 use steward_domain::project::Project;
 use steward_domain::user::{PrincipalKind, User};
 use steward_domain::ValidationError;
@@ -263,10 +264,23 @@ async fn render(
     status: StatusCode,
     error: Option<(&str, &str)>,
 ) -> Result<Response, WebError> {
-    let project = match &target {
-        Target::New(p) => *p,
-        Target::Edit { project, .. } => *project,
+    // The form itself is refused to whoever may not use it: typing into a
+    // form whose save is then refused loses the input.
+    let (project, permission, refusal) = match &target {
+        Target::New(p) => (
+            *p,
+            Permission::AddWorkPackages,
+            "You are not allowed to add work packages to this project.",
+        ),
+        Target::Edit { project, .. } => (
+            *project,
+            Permission::EditWorkPackages,
+            "You are not allowed to edit this work package.",
+        ),
     };
+    if !access.allowed(project, permission) {
+        return Err(WebError::Forbidden(refusal.into()));
+    }
     let types = state.services.list_reference::<WpType>().await?;
     let statuses = state.services.list_reference::<Status>().await?;
     let priorities = state.services.list_reference::<Priority>().await?;
@@ -422,14 +436,6 @@ pub async fn new_form(
 ) -> Result<Response, WebError> {
     let access = viewer.access(&state).await?;
     let project = state.services.project(&access, &id).await?;
-    if !access.allowed(
-        &project,
-        steward_domain::permission::Permission::AddWorkPackages,
-    ) {
-        return Err(WebError::Forbidden(
-            "You are not allowed to add work packages to this project.".into(),
-        ));
-    }
     let types = state.services.list_reference::<WpType>().await?;
     let statuses = state.services.list_reference::<Status>().await?;
     let priorities = state.services.list_reference::<Priority>().await?;
