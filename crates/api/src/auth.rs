@@ -8,10 +8,11 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, Method};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use steward_domain::user::User;
+use steward_http::cookies::cookie_value;
 use steward_services::secrets::constant_time_eq;
 use steward_storage::sessions::Session;
 
@@ -132,18 +133,6 @@ fn token_from_authorization(value: &str) -> Result<String, ApiError> {
     ))
 }
 
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 /// Any authenticated user.
 pub struct SignedIn {
     pub user: User,
@@ -213,16 +202,5 @@ mod tests {
         assert!(token_from_authorization("Basic !!!").is_err());
         assert!(token_from_authorization("Digest foo").is_err());
         assert!(token_from_authorization("Bearer ").is_err());
-    }
-
-    #[test]
-    fn finds_cookie_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            "a=1; steward_session=tok; b=2".parse().unwrap(),
-        );
-        assert_eq!(cookie_value(&h, "steward_session").as_deref(), Some("tok"));
-        assert_eq!(cookie_value(&h, "missing"), None);
     }
 }

@@ -7,13 +7,11 @@
 //! client gets a generic message. Validation errors name the attribute in
 //! `_embedded.details.attribute`, as OpenProject does.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use steward_http::error_document::{internal_message, ErrorDocument};
 use steward_services::auth::SignInError;
 use steward_services::ServiceError;
-
-const URN: &str = "urn:openproject-org:api:v3:errors:";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -94,34 +92,12 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    #[serde(rename = "_type")]
-    kind: &'static str,
-    #[serde(rename = "errorIdentifier")]
-    error_identifier: String,
-    message: &'a str,
-    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
-    embedded: Option<ErrorEmbedded>,
-}
-
-#[derive(Serialize)]
-struct ErrorEmbedded {
-    details: ErrorDetails,
-}
-
-#[derive(Serialize)]
-struct ErrorDetails {
-    attribute: &'static str,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
         let internal;
         let message: &str = match &self {
             ApiError::Internal(cause) => {
-                internal = internal_error_message(cause);
+                internal = internal_message(cause);
                 &internal
             }
             ApiError::InvalidQuery(m)
@@ -138,49 +114,17 @@ impl IntoResponse for ApiError {
             | ApiError::Gone(m) => m,
             ApiError::PropertyConstraintViolation { message, .. } => message,
         };
-        let embedded = match &self {
-            ApiError::PropertyConstraintViolation { attribute, .. } => Some(ErrorEmbedded {
-                details: ErrorDetails { attribute },
-            }),
+        let attribute = match &self {
+            ApiError::PropertyConstraintViolation { attribute, .. } => Some(*attribute),
             _ => None,
         };
-        let body = ErrorBody {
-            kind: "Error",
-            error_identifier: format!("{URN}{}", self.identifier()),
+        ErrorDocument {
+            status: self.status(),
+            identifier: self.identifier(),
             message,
-            embedded,
-        };
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        let mut res = (status, bytes).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(crate::hal::HAL_JSON),
-        );
-        if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Steward API\""),
-            );
+            attribute,
         }
-        res
-    }
-}
-
-/// Logs an internal error's cause with the request id and returns what
-/// the client is told instead: a generic message naming that id, so that
-/// a report can be matched to the log line.
-fn internal_error_message(cause: &str) -> String {
-    match steward_services::audit::current_request_id() {
-        Some(request_id) => {
-            tracing::error!(%request_id, %cause, "internal error");
-            format!(
-                "An internal error has occurred. Quote the request id {request_id} when you report it; the cause is in the server log under that id."
-            )
-        }
-        None => {
-            tracing::error!(%cause, "internal error");
-            "An internal error has occurred; the cause is in the server log.".into()
-        }
+        .into_response()
     }
 }
 

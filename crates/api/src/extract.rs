@@ -6,6 +6,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use steward_http::error_document::{body_too_large_message, is_json_like};
+
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -35,20 +37,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
-/// Whether a Content-Type essence (lower case, no parameters) is one the
-/// API reads as JSON; an empty one counts.
-pub(crate) fn is_json_like(essence: &str) -> bool {
-    essence.is_empty()
-        || essence == "application/json"
-        || essence == "application/hal+json"
-        || essence.ends_with("+json")
-}
-
 /// The answer to a request body over `server.max_body_bytes`.
 pub(crate) fn body_too_large(limit: usize) -> ApiError {
-    ApiError::PayloadTooLarge(format!(
-        "The request body is larger than the limit of {limit} bytes."
-    ))
+    ApiError::PayloadTooLarge(body_too_large_message(limit))
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::extract::QueryParams;
 
-pub const HAL_JSON: &str = "application/hal+json";
+pub use steward_http::error_document::HAL_JSON;
 
 /// Default and maximum page sizes of collections, as in API v3.
 pub const DEFAULT_PAGE_SIZE: i64 = 20;

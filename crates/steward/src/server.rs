@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use axum::ServiceExt as _;
-use steward_api::{AppState, HttpConfig};
+use steward_http::{AppState, HttpConfig};
 use steward_services::jobs::{Registry, Worker, WorkerHandle};
 use steward_services::Services;
 use steward_storage::{migrate, Db, DbOptions};
@@ -122,6 +122,39 @@ impl RunningServer {
     }
 }
 
+/// The two front-ends side by side under the shared layers: the API
+/// (`/health`, `/api/v3`) and the web pages.
+fn app(
+    state: AppState,
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    steward_http::app(
+        state,
+        steward_api::routes().merge(steward_web::router()),
+        not_found,
+        steward_api::method_not_allowed,
+    )
+}
+
+/// A path no route serves: a browser gets the pages' "not found" page,
+/// API clients the API's error document.
+async fn not_found(req: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if steward_web::answers_not_found(&req) {
+        steward_web::not_found_page().await
+    } else {
+        steward_api::not_found(req.method().clone(), req.uri().clone())
+            .await
+            .into_response()
+    }
+}
+
 /// Binds the listener and serves in a background task.
 pub async fn start(config: &Config, services: Services) -> anyhow::Result<RunningServer> {
     let addr = config.listen_addr()?;
@@ -134,12 +167,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         anyhow!("server.listen: cannot listen on {addr}: {e}{hint}")
     })?;
     let addr = listener.local_addr()?;
-    // The web pages sit beside the API and share its layers and state.
-    let app = steward_api::app_with_pages(
-        app_state(config, services.clone()),
-        steward_web::router(),
-        steward_web::not_found_fallback,
-    );
+    let app = app(app_state(config, services.clone()));
     // The single binary is complete: without separate workers, the server
     // runs the jobs itself.
     let worker = if config.jobs.in_process_worker {

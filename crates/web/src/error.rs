@@ -99,20 +99,20 @@ pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
     layout::html_response(status, layout::document(title, &chrome, None, main))
 }
 
-/// For paths no route serves: a browser (it asks for HTML) gets the
-/// friendly page; API clients, and every path under `/api` and `/health`,
-/// get the API's JSON answer as before.
-pub async fn not_found_fallback(req: Request) -> Response {
+/// Whether the answer to a path no route serves is this crate's page: a
+/// browser asks for HTML, and the path is not the API's (`/api`, `/health`),
+/// whose clients get the API's JSON answer whatever they accept.
+pub fn answers_not_found(req: &Request) -> bool {
     let path = req.uri().path();
     let wants_html = req
         .headers()
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    if !wants_html || path == "/api" || path.starts_with("/api/") || path == "/health" {
-        return steward_api::not_found(req.method().clone(), req.uri().clone())
-            .await
-            .into_response();
-    }
+    wants_html && path != "/api" && !path.starts_with("/api/") && path != "/health"
+}
+
+/// The friendly "not found" page, with the pages' security headers.
+pub async fn not_found_page() -> Response {
     crate::security_headers(WebError::NotFound.into_response()).await
 }

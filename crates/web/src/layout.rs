@@ -4,9 +4,9 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use steward_api::markdown::Rendering;
 use steward_domain::user::User;
 use steward_domain::Timestamp;
+use steward_http::markdown::Rendering;
 
 use crate::assets::{icon_url, script_url, style_url};
 
@@ -115,9 +115,9 @@ pub fn time(t: Timestamp, zone: &str) -> Markup {
 }
 
 /// Markdown from users, rendered with raw HTML escaped and only safe link
-/// targets (see `steward_api::markdown`).
+/// targets (see `steward_http::markdown`).
 pub fn markdown(source: &str, rendering: Rendering) -> Markup {
-    PreEscaped(steward_api::markdown::to_html(source, rendering))
+    PreEscaped(steward_http::markdown::to_html(source, rendering))
 }
 
 /// A page showing texts rendered with `rendering`: when remote images are
@@ -135,7 +135,7 @@ pub fn with_text_images(mut res: Response, rendering: Rendering) -> Response {
 /// The start of a text as a reader sees it, without markup: at most
 /// `chars` characters, with "…" when there was more.
 pub fn excerpt(source: &str, chars: usize) -> String {
-    let plain = steward_api::markdown::to_plain_text(source);
+    let plain = steward_http::markdown::to_plain_text(source);
     let mut out: String = plain.chars().take(chars).collect();
     if plain.chars().count() > chars {
         out.push('…');

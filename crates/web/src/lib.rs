@@ -5,8 +5,8 @@
 //! and no file to install.
 //!
 //! Every action goes through `steward_services` (never SQL here) and asks
-//! `Access` for permissions exactly as the API does. Pages use the API's
-//! session cookie; forms carry the session's CSRF token in a hidden field.
+//! `Access` for permissions exactly as the API does. Pages use the same
+//! session cookie as the API (`steward_http::cookies`); forms carry the session's CSRF token in a hidden field.
 
 mod assets;
 mod error;
@@ -20,9 +20,9 @@ use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use steward_api::AppState;
+use steward_http::AppState;
 
-pub use error::not_found_fallback;
+pub use error::{answers_not_found, not_found_page};
 
 /// No inline script or style, nothing from elsewhere: a page can only load
 /// Steward's own stylesheet and script, submit forms to Steward and never

@@ -1,23 +1,19 @@
 //! Who is looking at a page: the API's session cookie, looked up through
 //! the services, and the CSRF check for forms.
 
-use std::net::SocketAddr;
-
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use maud::Markup;
-use steward_api::auth::cookie_value;
-use steward_api::AppState;
 use steward_domain::user::User;
-use steward_services::auth::ClientInfo;
+use steward_http::cookies::cookie_value;
+use steward_http::AppState;
 use steward_services::authz::Access;
 use steward_services::secrets::constant_time_eq;
 use steward_storage::sessions::Session;
 
-use steward_api::markdown::Rendering;
+use steward_http::markdown::Rendering;
 
 use crate::error::WebError;
 use crate::forms::Form;
@@ -147,42 +143,8 @@ impl Viewer {
     }
 }
 
-/// Where a request comes from, recorded with sign-ins and sessions.
-pub struct Client(pub ClientInfo);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = WebError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
-        Ok(Client(ClientInfo {
-            ip_address: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-            user_agent: parts
-                .headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-        }))
-    }
-}
-
-/// The session cookie, exactly as the API sets it: no Max-Age (the server
-/// enforces the lifetimes), HttpOnly, SameSite=Lax, Secure on https.
-pub fn session_cookie(state: &AppState, value: &str, clear: bool) -> String {
-    let mut c = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax",
-        state.http.cookie_name
-    );
-    if state.http.secure_cookies {
-        c.push_str("; Secure");
-    }
-    if clear {
-        c.push_str("; Max-Age=0");
-    }
-    c
-}
+pub use steward_http::client::Client;
+pub use steward_http::cookies::session_cookie;
 
 /// Only a path on this site may be a place to return to: `//host` and
 /// absolute URLs would make the sign-in page an open redirect.

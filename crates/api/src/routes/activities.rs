@@ -14,10 +14,10 @@ use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody};
 use crate::hal::{ok, Hal, Link};
-use crate::markdown::Rendering;
 use crate::routes::shared::{reader_access, rendering, Formattable};
 use crate::routes::work_packages::TextInput;
 use crate::AppState;
+use steward_http::markdown::Rendering;
 
 /// One line of `details`: a change in words, as text and as HTML.
 #[derive(Serialize, Debug, PartialEq)]

@@ -21,10 +21,10 @@ use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::markdown::Rendering;
 use crate::routes::shared::Formattable;
 use crate::routes::work_packages::OptLink;
 use crate::AppState;
+use steward_http::markdown::Rendering;
 
 // ---------------------------------------------------------------- values
 

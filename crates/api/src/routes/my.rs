@@ -2,18 +2,16 @@
 //! signing in and out (server-side sessions), listing and revoking
 //! sessions, changing the password, and API tokens.
 
-use std::net::SocketAddr;
-
-use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use steward_domain::Timestamp;
-use steward_services::auth::ClientInfo;
 use steward_storage::api_tokens::ApiToken;
 use steward_storage::sessions::Session;
+
+use steward_http::client::Client;
+use steward_http::cookies;
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
@@ -21,27 +19,6 @@ use crate::extract::{parse_id, ApiPath, JsonBody};
 use crate::hal::{ok, Hal, Link};
 use crate::routes::users::{represent, UserRepr};
 use crate::AppState;
-
-/// Where the request comes from: peer address and user agent.
-pub struct Client(pub ClientInfo);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(Client(ClientInfo {
-            ip_address: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-            user_agent: parts
-                .headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-        }))
-    }
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,19 +77,9 @@ fn represent_session(
     }
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age_zero: bool) -> HeaderValue {
-    // No Max-Age: a browser-session cookie; the server enforces idle and absolute lifetimes.
-    let mut c = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax",
-        state.http.cookie_name
-    );
-    if state.http.secure_cookies {
-        c.push_str("; Secure");
-    }
-    if max_age_zero {
-        c.push_str("; Max-Age=0");
-    }
-    HeaderValue::from_str(&c).expect("cookie header is ASCII")
+fn session_cookie(state: &AppState, value: &str, clear: bool) -> HeaderValue {
+    HeaderValue::from_str(&cookies::session_cookie(state, value, clear))
+        .expect("cookie header is ASCII")
 }
 
 #[derive(Deserialize)]

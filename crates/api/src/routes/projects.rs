@@ -19,12 +19,12 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::markdown::Rendering;
 use crate::routes::shared::{
     bool_value, encode, href_segment, id_values, kept_query, nullable, reader_access, rendering,
     Formattable, LinkIn, MaybeLink, TextIn,
 };
 use crate::AppState;
+use steward_http::markdown::Rendering;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,8 +8,8 @@ use steward_services::authz::Access;
 use crate::auth::{unauthenticated, Caller};
 use crate::error::ApiError;
 use crate::extract::QueryParams;
-use crate::markdown::Rendering;
 use crate::AppState;
+use steward_http::markdown::Rendering;
 
 /// A link in a request body: `{"href": "/api/v3/projects/5"}`; other
 /// properties (`title`, `method`) are ignored.
@@ -93,7 +93,7 @@ impl Formattable {
         Formattable {
             format: "markdown",
             raw: raw.to_string(),
-            html: crate::markdown::to_html(raw, rendering),
+            html: steward_http::markdown::to_html(raw, rendering),
         }
     }
 }

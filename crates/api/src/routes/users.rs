@@ -18,10 +18,10 @@ use crate::extract::{parse_id, ApiPath, JsonBody, QueryParams};
 use crate::filters::{parse_filters, parse_sort, sort_field, unknown_filter, unknown_sort};
 use crate::hal::{ok, Collection, Hal, Link, Page};
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
-use crate::routes::my::Client;
 use crate::routes::shared::rendering;
 use crate::routes::work_packages::OptLink;
 use crate::AppState;
+use steward_http::client::Client;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -16,12 +16,12 @@ use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
 use crate::extract::{parse_id, JsonBody, QueryParams};
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::markdown::Rendering;
 use crate::routes::projects::{self, ProjectRepr};
 use crate::routes::shared::{
     href_segment, nullable, reader_access, rendering, Formattable, LinkIn, TextIn,
 };
 use crate::AppState;
+use steward_http::markdown::Rendering;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

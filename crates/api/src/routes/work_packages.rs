@@ -29,10 +29,10 @@ use crate::filters::{
     parse_filters, parse_sort, resolve, sort_field, unknown_filter, unknown_sort, Filter,
 };
 use crate::hal::{ok, Collection, Hal, Link, Page};
-use crate::markdown::Rendering;
 use crate::routes::custom_fields::{represent_values, values_from_body, CustomValueRepr};
 use crate::routes::shared::{reader_access, rendering, Formattable};
 use crate::AppState;
+use steward_http::markdown::Rendering;
 
 /// A link whose target may be absent (`{"href": null}`), as API v3 writes them.
 #[derive(Serialize, Clone, Debug, Default)]

@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup, Render};
 use serde::Deserialize;
-use steward_api::AppState;
 use steward_domain::date::Date;
 use steward_domain::user::UserId;
 use steward_domain::Timestamp;
+use steward_http::AppState;
 use steward_services::ServiceError;
 use steward_storage::audit_events::{AuditFilter, UserCond};
 

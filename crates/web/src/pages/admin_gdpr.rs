@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-use steward_api::AppState;
+use steward_http::AppState;
 use steward_services::gdpr::redaction::{QueueEntry, Resolution};
 use steward_services::ServiceError;
 use steward_storage::redactions::Place;

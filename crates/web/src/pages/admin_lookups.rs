@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use steward_api::AppState;
+use steward_http::AppState;
 use steward_services::lookups::{
     PriorityFields, ReferenceInput, ReferenceTable, StatusFields, TypeFields,
 };

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-use steward_api::AppState;
 use steward_domain::permission::Permission;
+use steward_http::AppState;
 use steward_services::roles::{RoleInput, RoleUsage};
 use steward_services::ServiceError;
 

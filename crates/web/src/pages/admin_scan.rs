@@ -5,13 +5,13 @@
 //!
 //! The identifiers are personal data: they travel in the body of a POST,
 //! never in the URL, and the request log does not keep bodies of paths
-//! under `/admin/gdpr/` (see `steward_api::request_log`).
+//! under `/admin/gdpr/` (see `steward_http::request_log`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup, Render};
-use steward_api::AppState;
+use steward_http::AppState;
 use steward_services::gdpr::scan::{Hit, ScanReport, ScanTarget};
 use steward_services::ServiceError;
 

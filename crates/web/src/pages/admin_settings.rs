@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-use steward_api::AppState;
+use steward_http::AppState;
 use steward_services::session_limits::{
     SessionLimits, ABSOLUTE_HOURS_MAX, ABSOLUTE_HOURS_MIN, IDLE_MINUTES_MAX, IDLE_MINUTES_MIN,
 };

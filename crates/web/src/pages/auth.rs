@@ -7,8 +7,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
-use steward_api::auth::cookie_value;
-use steward_api::AppState;
+use steward_http::cookies::cookie_value;
+use steward_http::AppState;
 use steward_services::auth::SignInError;
 use steward_services::secrets::{constant_time_eq, random_token};
 

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use maud::html;
-use steward_api::AppState;
+use steward_http::AppState;
 use steward_services::gdpr::certificate::Requester;
 use steward_services::ServiceError;
 use steward_storage::gdpr_exports::ExportStatus;

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-use steward_api::AppState;
+use steward_http::AppState;
 use steward_services::recent_activity::RecentActivity;
 use steward_storage::projects::ProjectFilter;
 use steward_storage::work_packages::{Cond, Query, Sort, UserColumn, WorkPackageRow};

@@ -12,13 +12,13 @@ use std::borrow::Cow;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method};
+use axum::response::Response;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use steward_domain::user::UserId;
 use steward_domain::Timestamp;
 use steward_services::request_log::{BodyKind, Entry};
 
-use crate::error::ApiError;
-use crate::extract::{body_too_large, is_json_like};
+use crate::error_document::{body_too_large, is_json_like, unreadable_body};
 use crate::AppState;
 
 /// What is known of a request when it arrives, while the log is on.
@@ -105,11 +105,13 @@ fn is_about_people(path: &str) -> bool {
 
 /// Reads the body of a request that has one worth logging and gives the
 /// handler an identical copy. A request without a body (every GET) is
-/// passed on untouched, and so is every request while the log is off.
+/// passed on untouched, and so is every request while the log is off. A
+/// body over the limit or one that cannot be read is refused with the
+/// answer to send.
 pub async fn take_body(
     state: &AppState,
     req: Request,
-) -> Result<(Request, Option<(BodyKind, Bytes)>), ApiError> {
+) -> Result<(Request, Option<(BodyKind, Bytes)>), Response> {
     if !state.services.request_log().is_enabled() || req.body().is_end_stream() {
         return Ok((req, None));
     }
@@ -135,11 +137,7 @@ pub async fn take_body(
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return Err(body_too_large(limit))
         }
-        Err(_) => {
-            return Err(ApiError::InvalidRequestBody(
-                "The request body could not be read completely.".into(),
-            ))
-        }
+        Err(_) => return Err(unreadable_body()),
     };
     let req = Request::from_parts(parts, Body::from(bytes.clone()));
     Ok((req, Some((kind, bytes))))

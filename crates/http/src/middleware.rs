@@ -8,11 +8,11 @@ use std::time::Instant;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Uri};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use crate::error_document;
 use crate::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -90,7 +90,7 @@ pub async fn request_context(
     let serve = async {
         let (req, body) = match crate::request_log::take_body(&state, req).await {
             Ok(read) => read,
-            Err(e) => return (e.into_response(), None),
+            Err(refused) => return (refused, None),
         };
         (next.run(req).await, body)
     };
@@ -113,10 +113,9 @@ pub async fn request_context(
                 .unwrap_or_else(|| "unknown panic".into());
             // The task-local request id ended with the panicking task: set it
             // again so that the answer and the log line carry it.
-            let res = steward_services::audit::REQUEST_ID.sync_scope(id.clone(), || {
-                ApiError::Internal(format!("panic while serving {method} {path}: {what}"))
-                    .into_response()
-            });
+            let cause = format!("panic while serving {method} {path}: {what}");
+            let res = steward_services::audit::REQUEST_ID
+                .sync_scope(id.clone(), || error_document::internal(&cause));
             (res, None)
         }
     };
