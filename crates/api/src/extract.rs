@@ -30,7 +30,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let limit = state.http.max_body_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| body_too_large(limit))?;
+            .map_err(|e| slow_body(&e).unwrap_or_else(|| body_too_large(limit)))?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -42,6 +42,30 @@ pub(crate) fn is_json_like(essence: &str) -> bool {
         || essence == "application/json"
         || essence == "application/hal+json"
         || essence.ends_with("+json")
+}
+
+/// The error a request body gives when it did not arrive within
+/// `server.body_read_timeout_seconds` (raised by the server's listener).
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within {seconds} seconds")]
+pub struct BodyReadTimeout {
+    pub seconds: u64,
+}
+
+/// The answer to a request body that failed because it arrived too
+/// slowly, if that is why it failed.
+pub(crate) fn slow_body(e: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(timeout) = c.downcast_ref::<BodyReadTimeout>() {
+            return Some(ApiError::InvalidRequestBody(format!(
+                "The request body did not arrive within {} seconds.",
+                timeout.seconds
+            )));
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// The answer to a request body over `server.max_body_bytes`.

@@ -18,7 +18,7 @@ use steward_domain::Timestamp;
 use steward_services::request_log::{BodyKind, Entry};
 
 use crate::error::ApiError;
-use crate::extract::{body_too_large, is_json_like};
+use crate::extract::{body_too_large, is_json_like, slow_body};
 use crate::AppState;
 
 /// What is known of a request when it arrives, while the log is on.
@@ -135,10 +135,12 @@ pub async fn take_body(
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return Err(body_too_large(limit))
         }
-        Err(_) => {
-            return Err(ApiError::InvalidRequestBody(
-                "The request body could not be read completely.".into(),
-            ))
+        Err(e) => {
+            return Err(slow_body(e.as_ref()).unwrap_or_else(|| {
+                ApiError::InvalidRequestBody(
+                    "The request body could not be read completely.".into(),
+                )
+            }))
         }
     };
     let req = Request::from_parts(parts, Body::from(bytes.clone()));
