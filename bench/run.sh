@@ -4,7 +4,8 @@
 # drives the API with wrk and prints requests per second, latency
 # percentiles, error counts and the server's peak memory, and the time to
 # export the personal data of the heavy user bench1 (`steward gdpr export`),
-# and finally erase bench1 (`steward gdpr erase`).
+# and finally erase bench1 through the API while wrk measures the
+# work-package list, to show whether the erasure holds up requests.
 # It measures; it does not pass or fail.
 #
 # Usage: bench/run.sh
@@ -17,6 +18,9 @@
 #   BENCH_WARMUP       discarded warm-up run per endpoint, default 2s ("0" = none)
 #   BENCH_THREADS      wrk threads, default 2
 #   BENCH_CONNECTIONS  wrk connections, default 8
+#   BENCH_MANY_CONNECTIONS  connections for the list measured under many
+#                      clients at once, default 512
+#   BENCH_ERASE_WINDOW wrk duration around the erasure of bench1, default 4s
 #   BENCH_USERS        members of the benchmark project, default 20
 #   BENCH_WORK_PACKAGES  work packages in it (3 journals each), default 10000
 #   BENCH_HEAVY_AUTHOR   of which authored by bench1, default 2000
@@ -42,6 +46,8 @@ duration="${BENCH_DURATION:-15s}"
 warmup="${BENCH_WARMUP:-2s}"
 threads="${BENCH_THREADS:-2}"
 connections="${BENCH_CONNECTIONS:-8}"
+many_connections="${BENCH_MANY_CONNECTIONS:-512}"
+erase_window="${BENCH_ERASE_WINDOW:-4s}"
 seed_users="${BENCH_USERS:-20}"
 work_packages="${BENCH_WORK_PACKAGES:-10000}"
 heavy_author="${BENCH_HEAVY_AUTHOR:-2000}"
@@ -265,13 +271,14 @@ sign_in_browser() {
 }
 
 # measure NAME METHOD PATH [BODY]   (as the administrator; AS=member for
-# bench2, AS=browser for the administrator's browser session)
+# bench2, AS=browser for the administrator's browser session; CONNS=N for
+# N connections instead of BENCH_CONNECTIONS)
 measure() {
     local name="$1" method="$2" path="$3" body="${4:-}"
     local who="Authorization: $auth"
     [ "${AS:-admin}" = member ] && who="Authorization: $member_auth"
     [ "${AS:-admin}" = browser ] && who="Cookie: $session_cookie"
-    local args=(-t"$threads" -c"$connections" --latency -H "$who")
+    local args=(-t"$threads" -c"${CONNS:-$connections}" --latency -H "$who")
     if [ "$method" != GET ] || [ -n "$body" ]; then
         local lua="$scratch/$name.lua"
         {
@@ -324,6 +331,9 @@ run_endpoints() {
     measure me GET /api/v3/users/me
     measure users GET "/api/v3/users?pageSize=25"
     measure wp_list GET "/api/v3/work_packages?pageSize=25"
+    # The same list with many clients at once: throughput, tail latency and
+    # the memory the open connections take.
+    CONNS="$many_connections" measure "wp_list_c$many_connections" GET "/api/v3/work_packages?pageSize=25"
     AS=member measure wp_list_member GET "/api/v3/work_packages?pageSize=25"
     measure wp_one GET /api/v3/work_packages/1
     measure wp_create POST /api/v3/work_packages \
@@ -359,25 +369,48 @@ measure_export() {
     done
 }
 
-# The erasure of bench1 (`steward gdpr erase bench1 --yes`): everything in
-# one transaction with the residue scan inside it, the request log scrubbed
-# before it. Prints the time the certificate records (request to commit),
-# the wall time of the command, the rows scrubbed and the scan result.
-# Run last: it changes the data set.
+# The erasure of bench1 through the API (`POST /api/v3/gdpr/erasures`,
+# as an administrator asks for it): everything in one transaction with the
+# residue scan inside it, the request log scrubbed before it. Meanwhile wrk
+# measures the work-package list for $erase_window (the erasure starts
+# 0.5 s in), to be read next to the list at rest: the erasure's scans must
+# not hold the workers that serve requests. Prints the list's req/s, p50,
+# p99 and slowest answer during the erasure, the time the certificate
+# records (request to commit), the wall time of the request, the rows
+# scrubbed and the scan result. Run last: it changes the data set.
 erase_results=()
 measure_erase() {
-    local log wall t0 took rows clean
+    local log raw wrk_pid t0 wall took rows clean rps p50 p99 max at_rest r
     log="$out/erase-$engine.json"
+    raw="$out/wrk-$engine-wp_list_erasing.txt"
+    wrk -t"$threads" -c"$connections" --latency -H "Authorization: $auth" -d"$erase_window" \
+        "$base_url/api/v3/work_packages?pageSize=25" >"$raw" &
+    wrk_pid=$!
+    sleep 0.5
     t0="$(date +%s.%N)"
-    steward gdpr erase bench1 --yes --format json >"$log" 2>"$out/erase-$engine.err" ||
-        die "erasing bench1 failed: $(tail -n 1 "$out/erase-$engine.err")"
+    curl -fsS -H "Authorization: $auth" -H 'Content-Type: application/json' \
+        -d '{"user": "bench1"}' "$base_url/api/v3/gdpr/erasures" >"$log" ||
+        die "erasing bench1 failed"
     wall="$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.3f", t1 - t0 }')"
-    took="$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.3f" % (d["duration_ms"] / 1000))' "$log")"
-    rows="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rows_scrubbed"])' "$log")"
-    clean="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["scan"]["clean"])' "$log")"
-    printf '%-8s erase bench1: %s s (command %s s), %s rows scrubbed, scan clean: %s\n' \
+    wait "$wrk_pid"
+    local cert='import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; g=lambda a,b: c[a] if a in c else c[b]'
+    took="$(python3 -c "$cert"'; print("%.3f" % (g("duration_ms","durationMs") / 1000))' "$log")"
+    rows="$(python3 -c "$cert"'; print(g("rows_scrubbed","rowsScrubbed"))' "$log")"
+    clean="$(python3 -c "$cert"'; print(c["scan"]["clean"])' "$log")"
+    rps="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw")"
+    p50="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$raw")")"
+    p99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$raw")")"
+    max="$(to_ms "$(awk '$1 == "Latency" { print $4 }' "$raw")")"
+    at_rest="?"
+    for r in "${results[@]}"; do
+        IFS='|' read -r -a f <<<"$r"
+        [ "${f[0]}" = "$engine" ] && [ "${f[1]}" = wp_list ] && at_rest="${f[5]}"
+    done
+    printf '%-8s erase bench1: %s s (request %s s), %s rows scrubbed, scan clean: %s\n' \
         "$engine" "$took" "$wall" "$rows" "$clean"
-    erase_results+=("$engine|$took|$wall|$rows|$clean")
+    printf '%-8s wp_list during the erasure: %s req/s  p50 %s ms  p99 %s ms (at rest %s ms)  max %s ms\n' \
+        "$engine" "$rps" "$p50" "$p99" "$at_rest" "$max"
+    erase_results+=("$engine|$took|$wall|$rows|$clean|$rps|$p50|$p99|$at_rest|$max")
 }
 
 # --- main --------------------------------------------------------------------
@@ -403,7 +436,7 @@ for engine in $engines; do
     measure_export
     say "$engine: wrk -t$threads -c$connections -d$duration"
     run_endpoints
-    say "$engine: erasing bench1"
+    say "$engine: erasing bench1 through the API while wrk measures the work-package list"
     measure_erase
     stop_server
 done
@@ -425,9 +458,12 @@ for r in "${export_results[@]}"; do
     printf '%-9s %4s %10s %12s %14s\n' "${f[@]}"
 done
 
-say "erasure of bench1 (steward gdpr erase --yes; seconds)"
-printf '%-9s %10s %12s %14s %11s\n' engine erase command "rows scrubbed" "scan clean"
+say "erasure of bench1 through the API, and the work-package list meanwhile (wrk -c$connections -d$erase_window)"
+row='%-9s %9s %9s %14s %11s %10s %10s %10s %15s %10s\n'
+# shellcheck disable=SC2059
+printf "$row" engine "erase s" "request s" "rows scrubbed" "scan clean" "list req/s" "p50 ms" "p99 ms" "p99 at rest ms" "max ms"
 for r in "${erase_results[@]}"; do
     IFS='|' read -r -a f <<<"$r"
-    printf '%-9s %10s %12s %14s %11s\n' "${f[@]}"
+    # shellcheck disable=SC2059
+    printf "$row" "${f[@]}"
 done

@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use steward_http::error_document::{body_too_large_message, is_json_like};
+use steward_http::error_document::{body_too_large_message, is_json_like, slow_body_message};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -32,9 +32,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let limit = state.http.max_body_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| body_too_large(limit))?;
+            .map_err(|e| slow_body(&e).unwrap_or_else(|| body_too_large(limit)))?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// The answer to a request body that failed because it arrived too
+/// slowly, if that is why it failed.
+pub(crate) fn slow_body(e: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    slow_body_message(e).map(ApiError::InvalidRequestBody)
 }
 
 /// The answer to a request body over `server.max_body_bytes`.

@@ -91,6 +91,55 @@ pub fn body_too_large(limit: usize) -> Response {
     .into_response()
 }
 
+/// The error a request body gives when it did not arrive within
+/// `server.body_read_timeout_seconds` (raised by the server's listener).
+#[derive(Debug)]
+pub struct BodyReadTimeout {
+    pub seconds: u64,
+}
+
+impl std::fmt::Display for BodyReadTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body did not arrive within {} seconds",
+            self.seconds
+        )
+    }
+}
+
+impl std::error::Error for BodyReadTimeout {}
+
+/// What a client is told when its body failed because it arrived too
+/// slowly, if that is why it failed.
+pub fn slow_body_message(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(timeout) = c.downcast_ref::<BodyReadTimeout>() {
+            return Some(format!(
+                "The request body did not arrive within {} seconds.",
+                timeout.seconds
+            ));
+        }
+        cause = c.source();
+    }
+    None
+}
+
+/// The shared layers' answer to a body that arrived too slowly, if that is
+/// why reading it failed.
+pub fn slow_body(e: &(dyn std::error::Error + 'static)) -> Option<Response> {
+    slow_body_message(e).map(|message| {
+        ErrorDocument {
+            status: StatusCode::BAD_REQUEST,
+            identifier: "InvalidRequestBody",
+            message: &message,
+            attribute: None,
+        }
+        .into_response()
+    })
+}
+
 /// The shared layers' answer to a body that could not be read.
 pub fn unreadable_body() -> Response {
     ErrorDocument {

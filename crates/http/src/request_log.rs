@@ -18,7 +18,7 @@ use steward_domain::user::UserId;
 use steward_domain::Timestamp;
 use steward_services::request_log::{BodyKind, Entry};
 
-use crate::error_document::{body_too_large, is_json_like, unreadable_body};
+use crate::error_document::{body_too_large, is_json_like, slow_body, unreadable_body};
 use crate::AppState;
 
 /// What is known of a request when it arrives, while the log is on.
@@ -137,7 +137,7 @@ pub async fn take_body(
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return Err(body_too_large(limit))
         }
-        Err(_) => return Err(unreadable_body()),
+        Err(e) => return Err(slow_body(e.as_ref()).unwrap_or_else(unreadable_body)),
     };
     let req = Request::from_parts(parts, Body::from(bytes.clone()));
     Ok((req, Some((kind, bytes))))

@@ -263,7 +263,8 @@ impl Services {
         people: &DemoPeople,
     ) -> Result<i64, ServiceError> {
         let now = Timestamp::now();
-        let mut conn = self.db.conn().await?;
+        // Seeding writes hundreds of rows: off the request threads.
+        let mut conn = self.db.for_long_work().conn().await?;
         let all_roles = roles::all(&mut conn).await?;
         let role = |name: &str| {
             all_roles
@@ -514,7 +515,8 @@ impl Services {
             );
         }
         let now = Timestamp::now();
-        let mut conn = self.db.conn().await?;
+        // Seeding writes thousands of rows: off the request threads.
+        let mut conn = self.db.for_long_work().conn().await?;
         let member_role = roles::all(&mut conn)
             .await?
             .into_iter()
@@ -540,7 +542,7 @@ impl Services {
         let mut made = 0usize;
         while made < seed.work_packages {
             let batch = (seed.work_packages - made).min(500);
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.for_long_work().begin().await?;
             for k in 0..batch {
                 let i = made + k;
                 // Exactly `heavy_author` work packages are by bench1; the rest by the others.

@@ -50,6 +50,18 @@ pub struct ServerConfig {
     pub max_body_bytes: u64,
     /// How long in-flight requests may run on after SIGTERM/SIGINT.
     pub shutdown_timeout_seconds: u64,
+    /// How long a request's head (request line and headers) may take to
+    /// arrive, counted from when the connection is ready for it.
+    pub header_read_timeout_seconds: u64,
+    /// How long a request's body may take to arrive, counted from its head.
+    pub body_read_timeout_seconds: u64,
+    /// A connection that sends nothing for this long is closed (after the
+    /// response in flight, if any).
+    pub keep_alive_timeout_seconds: u64,
+    /// Connections open at once; more wait in the listen queue.
+    pub max_connections: u64,
+    /// How long a handler may run before the request is answered 503.
+    pub handler_timeout_seconds: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -165,6 +177,11 @@ impl Default for ServerConfig {
             public_url: String::new(),
             max_body_bytes: 1024 * 1024,
             shutdown_timeout_seconds: 30,
+            header_read_timeout_seconds: 10,
+            body_read_timeout_seconds: 60,
+            keep_alive_timeout_seconds: 5,
+            max_connections: 1000,
+            handler_timeout_seconds: 60,
         }
     }
 }
@@ -308,6 +325,50 @@ impl Config {
         Ok(config)
     }
 
+    /// The bounds on connections: each at least 1, the keep-alive timeout
+    /// no longer than the header timeout (which also bounds the wait for a
+    /// kept-alive connection's next request).
+    fn validate_connection_limits(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        for (name, value, max) in [
+            (
+                "header_read_timeout_seconds",
+                s.header_read_timeout_seconds,
+                3600,
+            ),
+            (
+                "body_read_timeout_seconds",
+                s.body_read_timeout_seconds,
+                86_400,
+            ),
+            (
+                "keep_alive_timeout_seconds",
+                s.keep_alive_timeout_seconds,
+                3600,
+            ),
+            ("max_connections", s.max_connections, 1_000_000),
+            ("handler_timeout_seconds", s.handler_timeout_seconds, 86_400),
+        ] {
+            if value == 0 || value > max {
+                return Err(err(
+                    &format!("server.{name}"),
+                    format!("must be between 1 and {max}, not {value}"),
+                ));
+            }
+        }
+        if s.keep_alive_timeout_seconds > s.header_read_timeout_seconds {
+            return Err(err(
+                "server.keep_alive_timeout_seconds",
+                format!(
+                    "must not exceed server.header_read_timeout_seconds ({}), which also bounds \
+                     the wait for a kept-alive connection's next request",
+                    s.header_read_timeout_seconds
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
         let pu = &self.server.public_url;
@@ -323,6 +384,7 @@ impl Config {
                 "must be between 1024 and 1073741824",
             ));
         }
+        self.validate_connection_limits()?;
         let url = &self.database.url;
         let known = url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -826,6 +888,36 @@ mod tests {
             ),
             ("STEWARD_LOG_LEVEL", "loud=!!", "log.level"),
             ("STEWARD_SERVER_PUBLIC_URL", "ftp://x", "server.public_url"),
+            (
+                "STEWARD_SERVER_HEADER_READ_TIMEOUT_SECONDS",
+                "0",
+                "server.header_read_timeout_seconds",
+            ),
+            (
+                "STEWARD_SERVER_BODY_READ_TIMEOUT_SECONDS",
+                "0",
+                "server.body_read_timeout_seconds",
+            ),
+            (
+                "STEWARD_SERVER_KEEP_ALIVE_TIMEOUT_SECONDS",
+                "11",
+                "server.keep_alive_timeout_seconds",
+            ),
+            (
+                "STEWARD_SERVER_MAX_CONNECTIONS",
+                "0",
+                "server.max_connections",
+            ),
+            (
+                "STEWARD_SERVER_MAX_CONNECTIONS",
+                "lots",
+                "STEWARD_SERVER_MAX_CONNECTIONS",
+            ),
+            (
+                "STEWARD_SERVER_HANDLER_TIMEOUT_SECONDS",
+                "0",
+                "server.handler_timeout_seconds",
+            ),
             (
                 "STEWARD_GDPR_EXPORT_EXPIRY_HOURS",
                 "0",

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use axum::ServiceExt as _;
 use steward_http::{AppState, HttpConfig};
 use steward_services::jobs::{Registry, Worker, WorkerHandle};
 use steward_services::Services;
@@ -17,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::listener;
 
 /// Makes sure the data directory exists and is writable.
 pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
@@ -82,6 +82,18 @@ pub fn app_state(config: &Config, services: Services) -> AppState {
             secure_cookies: config.secure_cookies(),
             record_context: Some(config.record_context()),
         }),
+    }
+}
+
+/// The `[server]` bounds on connections and requests.
+pub fn connection_limits(config: &Config) -> listener::Limits {
+    let s = &config.server;
+    listener::Limits {
+        header_read_timeout: Duration::from_secs(s.header_read_timeout_seconds),
+        body_read_timeout: Duration::from_secs(s.body_read_timeout_seconds),
+        keep_alive_timeout: Duration::from_secs(s.keep_alive_timeout_seconds),
+        max_connections: usize::try_from(s.max_connections).unwrap_or(usize::MAX),
+        handler_timeout: Duration::from_secs(s.handler_timeout_seconds),
     }
 }
 
@@ -176,16 +188,10 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         None
     };
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let limits = connection_limits(config);
+    let task = tokio::spawn(listener::serve(listener, app, limits, async move {
+        let _ = stopped.await;
+    }));
     Ok(RunningServer {
         addr,
         services,

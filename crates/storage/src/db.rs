@@ -208,6 +208,9 @@ impl FromRow for (String, String) {
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
+    /// Whether connections from this handle run every SQLite statement on
+    /// a blocking thread; see [`Db::for_long_work`].
+    long_work: bool,
 }
 
 enum Inner {
@@ -236,7 +239,23 @@ impl Db {
         };
         Ok(Db {
             inner: Arc::new(inner),
+            long_work: false,
         })
+    }
+
+    /// The same database, for work that scans whole tables or runs many
+    /// statements (erasure, the residue scan, exports, seeding, retention):
+    /// on SQLite every statement of its connections and transactions runs
+    /// on tokio's blocking threads, so that it never holds an async worker
+    /// that request handling needs. Short work keeps the default handle,
+    /// whose reads and in-transaction statements run right on the worker
+    /// (faster for them: no thread switch). PostgreSQL is asynchronous
+    /// either way; there this changes nothing.
+    pub fn for_long_work(&self) -> Db {
+        Db {
+            inner: self.inner.clone(),
+            long_work: true,
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -257,6 +276,7 @@ impl Db {
         Ok(Conn {
             inner,
             in_tx: false,
+            long_work: self.long_work,
             _writer: None,
         })
     }
@@ -285,7 +305,7 @@ impl Db {
             // normally free: take it right here, and hand the wait to a
             // blocking thread only when another process holds it.
             ConnInner::Sqlite(slot) => {
-                if !sqlite::try_inline_batch(slot, "BEGIN IMMEDIATE")? {
+                if conn.long_work || !sqlite::try_inline_batch(slot, "BEGIN IMMEDIATE")? {
                     conn.batch("BEGIN IMMEDIATE").await?;
                 }
             }
@@ -305,7 +325,7 @@ impl Db {
         match &mut conn.inner {
             ConnInner::Sqlite(slot) => {
                 // A deferred BEGIN never waits for a lock.
-                if !sqlite::try_inline_batch(slot, "BEGIN")? {
+                if conn.long_work || !sqlite::try_inline_batch(slot, "BEGIN")? {
                     conn.batch("BEGIN").await?;
                 }
             }
@@ -331,6 +351,8 @@ impl Db {
 pub struct Conn {
     inner: ConnInner,
     in_tx: bool,
+    /// Every SQLite statement goes to a blocking thread (see [`Db::for_long_work`]).
+    long_work: bool,
     /// SQLite's in-process writer slot, held for the transaction; declared
     /// after `inner` so that a rollback on drop happens before it is freed.
     _writer: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -360,8 +382,11 @@ impl Conn {
         match &mut self.inner {
             ConnInner::Sqlite(slot) => {
                 let sql = sqlite::translate(sql);
-                if let Some(rows) = sqlite::query_inline::<T>(slot, &sql, &params, self.in_tx)? {
-                    return Ok(rows);
+                if !self.long_work {
+                    if let Some(rows) = sqlite::query_inline::<T>(slot, &sql, &params, self.in_tx)?
+                    {
+                        return Ok(rows);
+                    }
                 }
                 let sql = sql.into_owned();
                 sqlite::run(slot, move |c| sqlite::query::<T>(c, &sql, &params)).await
@@ -396,7 +421,7 @@ impl Conn {
         match &mut self.inner {
             ConnInner::Sqlite(slot) => {
                 let sql = sqlite::translate(sql);
-                if self.in_tx {
+                if self.in_tx && !self.long_work {
                     // The transaction holds the write lock: nothing to wait for.
                     return sqlite::execute(sqlite::inline(slot)?, &sql, &params);
                 }
@@ -427,6 +452,7 @@ impl Conn {
     pub async fn commit(mut self) -> Result<()> {
         debug_assert!(self.in_tx, "commit without a transaction");
         let done = match &mut self.inner {
+            ConnInner::Sqlite(_) if self.long_work => false,
             ConnInner::Sqlite(slot) => sqlite::try_inline_batch(slot, "COMMIT")?,
             ConnInner::Pg(_) => false,
         };
@@ -455,8 +481,22 @@ impl Drop for Conn {
             return;
         }
         match &mut self.inner {
-            // The pooled SQLite connection rolls back when it returns to the pool.
-            ConnInner::Sqlite(_) => {}
+            // The pooled SQLite connection rolls back when it returns to the
+            // pool; after long work that rollback may undo much, so it runs
+            // on a blocking thread, holding the writer slot until it is done.
+            ConnInner::Sqlite(slot) => {
+                if self.long_work {
+                    if let (Some(pooled), Ok(rt)) =
+                        (slot.take(), tokio::runtime::Handle::try_current())
+                    {
+                        let writer = self._writer.take();
+                        rt.spawn_blocking(move || {
+                            drop(pooled);
+                            drop(writer);
+                        });
+                    }
+                }
+            }
             ConnInner::Pg(slot) => {
                 if let Some(client) = slot.take() {
                     match tokio::runtime::Handle::try_current() {

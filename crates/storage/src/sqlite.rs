@@ -1,6 +1,7 @@
-//! The SQLite executor: a small pool of rusqlite connections, each
-//! statement run on tokio's blocking threads so that a writer waiting for
-//! the lock never stalls the async workers.
+//! The SQLite executor: a small pool of rusqlite connections. Statements
+//! that may wait for the write lock, and every statement of long work
+//! (`Db::for_long_work`), run on tokio's blocking threads so that they never
+//! stall the async workers; reads and short transactions run inline.
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -53,7 +54,20 @@ impl Pool {
             .acquire_owned()
             .await
             .map_err(|_| StorageError::Task("the database is closed".into()))?;
-        let conn = self.idle.lock().expect("pool lock").pop();
+        let idle = self.idle.lock().expect("pool lock").pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            // Opening a connection reads the file and sets its pragmas:
+            // file I/O that must not hold an async worker.
+            None => {
+                let path = self.path.clone();
+                let timeout = self.busy_timeout;
+                tokio::task::spawn_blocking(move || open_connection(&path, timeout))
+                    .await
+                    .map_err(|e| StorageError::Task(e.to_string()))??
+            }
+        };
+        let conn = Some(conn);
         Ok(PooledConn {
             conn,
             pool: self.clone(),
@@ -114,11 +128,11 @@ pub(crate) struct PooledConn {
 }
 
 impl PooledConn {
+    /// The connection; [`Pool::get`] opened it, on a blocking thread.
     fn connection(&mut self) -> Result<&Connection> {
-        if self.conn.is_none() {
-            self.conn = Some(open_connection(&self.pool.path, self.pool.busy_timeout)?);
-        }
-        Ok(self.conn.as_ref().expect("just opened"))
+        self.conn
+            .as_ref()
+            .ok_or_else(|| StorageError::Task("connection lost after an earlier failure".into()))
     }
 }
 

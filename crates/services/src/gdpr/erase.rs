@@ -168,7 +168,8 @@ impl Services {
     /// transaction that is rolled back (the request log and export
     /// archives, outside the database, are left alone).
     pub async fn erasure_preview(&self, id: UserId) -> Result<ErasurePreview, ServiceError> {
-        let mut tx = self.db.begin().await?;
+        // The erasure's own scans, rolled back: off the request threads.
+        let mut tx = self.db.for_long_work().begin().await?;
         let user = users::find(&mut tx, id)
             .await?
             .ok_or(ServiceError::NotFound("User"))?;
@@ -232,7 +233,8 @@ impl Services {
         }
         let mut phases = Phases::new(started);
         phases.mark("request log and export archives");
-        let mut tx = self.db.begin().await?;
+        // Full-table scans and the residue scan: off the request threads.
+        let mut tx = self.db.for_long_work().begin().await?;
         if tx.engine() == Engine::Postgres {
             // Holds off concurrent writers that would add a reference to
             // this person (their foreign-key check waits for this lock and

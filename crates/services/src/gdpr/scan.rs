@@ -345,7 +345,8 @@ impl Services {
             )
             .into());
         }
-        let mut conn = self.db.conn().await?;
+        // Every text column of every table: off the request threads.
+        let mut conn = self.db.for_long_work().conn().await?;
         let mut report = scan_database(&mut conn, target).await?;
         drop(conn);
         self.scan_outside_database(target, &mut report).await?;

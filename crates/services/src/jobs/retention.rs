@@ -32,7 +32,8 @@ macro_rules! in_batches {
         async {
             let mut total = 0u64;
             loop {
-                let mut $c = $s.db.begin().await?;
+                // A batch may scan the table: off the request threads.
+                let mut $c = $s.db.for_long_work().begin().await?;
                 let n = $delete.await?;
                 $c.commit().await?;
                 total += n;
@@ -54,7 +55,7 @@ pub(crate) async fn sessions(s: Services, _: serde_json::Value) -> Result<(), St
         let limits = s.session_limits().await?;
         let idle = now.minus_seconds(limits.idle_seconds);
         let absolute = now.minus_seconds(limits.absolute_seconds);
-        let mut tx = s.db.begin().await?;
+        let mut tx = s.db.for_long_work().begin().await?;
         let n = sessions::delete_expired(&mut tx, idle, absolute).await?;
         tx.commit().await?;
         Ok::<u64, ServiceError>(n)

@@ -523,7 +523,8 @@ impl Services {
         // Audited reads still queued belong in the person's audit trail;
         // written first, before the snapshot's connection is taken.
         self.flush_audit().await?;
-        let mut conn = self.db.begin_read().await?;
+        // Everything about the person, table by table: off the request threads.
+        let mut conn = self.db.for_long_work().begin_read().await?;
         let gathered = document::gather(&mut conn, subject, meta.requested_by).await?;
         conn.commit().await?;
         let request_log = self.request_log_for_export(subject_id).await?;
