@@ -81,6 +81,17 @@ pub fn path_id(raw: &str) -> Result<i64, WebError> {
     raw.parse::<i64>().map_err(|_| WebError::NotFound)
 }
 
+/// A list's search text (`?q=`): trimmed, at most 200 characters, without
+/// NUL, which PostgreSQL refuses and SQLite cuts, so it cannot match anyway.
+pub fn search_text(raw: Option<&str>) -> String {
+    raw.unwrap_or("")
+        .trim()
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(200)
+        .collect()
+}
+
 /// `?page=` as a page number from 1; anything else is the first page.
 pub fn page_number(raw: Option<&str>) -> i64 {
     raw.and_then(|s| s.trim().parse::<i64>().ok())

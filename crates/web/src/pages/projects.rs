@@ -34,15 +34,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let access = viewer.access(&state).await?;
-    // NUL is refused by PostgreSQL and cut by SQLite: it cannot match anyway.
-    let text: String =
-        q.q.as_deref()
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .filter(|c| *c != '\0')
-            .take(200)
-            .collect();
+    let text = super::search_text(q.q.as_deref());
     let archived = q.archived.as_deref() == Some("1");
     let requested = super::page_number(q.page.as_deref());
     let filter = ProjectFilter {

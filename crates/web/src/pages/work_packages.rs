@@ -95,15 +95,7 @@ struct ListFilters {
 impl ListFilters {
     fn read(q: &ListQuery) -> ListFilters {
         let trimmed = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
-        // NUL is refused by PostgreSQL and cut by SQLite: it cannot match anyway.
-        let text: String =
-            q.q.as_deref()
-                .unwrap_or("")
-                .trim()
-                .chars()
-                .filter(|c| *c != '\0')
-                .take(200)
-                .collect();
+        let text = super::search_text(q.q.as_deref());
         let sort_key = q
             .sort
             .as_deref()
