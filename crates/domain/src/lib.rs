@@ -13,6 +13,7 @@ pub mod project;
 pub mod record;
 pub mod redaction;
 pub mod registry;
+pub mod search;
 pub mod time;
 pub mod user;
 pub mod validate;

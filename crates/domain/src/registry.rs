@@ -97,14 +97,20 @@ pub enum Erasure {
     /// person just erased, and removed once each of their queue entries is
     /// redacted or dismissed. Erasing someone else leaves them alone.
     ForgottenWhenReviewed,
+    /// The text index's copy of the free-text columns: each entry changes
+    /// and goes with the row it mirrors, in the same transaction, so it
+    /// follows whatever erasure does to that row; the residue scan checks
+    /// that no entry outlived its text.
+    Mirrored,
 }
 
 impl Erasure {
-    pub const ALL: [Erasure; 4] = [
+    pub const ALL: [Erasure; 5] = [
         Erasure::DeleteRow,
         Erasure::DeletedUser,
         Erasure::ReviewText,
         Erasure::ForgottenWhenReviewed,
+        Erasure::Mirrored,
     ];
 
     /// The "On erasure" column of the record of processing.
@@ -120,6 +126,11 @@ impl Erasure {
             Erasure::ForgottenWhenReviewed => {
                 "written by the erasure of the person they name; removed once each of \
                  that person's redaction-queue entries is redacted or dismissed"
+            }
+            Erasure::Mirrored => {
+                "follows the text it indexes: rewritten with it (mentions of the person \
+                 then name the \"Deleted user\") and removed with it; the residue scan \
+                 checks that no entry outlived its text"
             }
         }
     }
@@ -157,6 +168,10 @@ pub struct Personal {
 pub enum Data {
     /// Declared to hold no personal data.
     None,
+    /// Declared to hold no personal data because only Steward writes it,
+    /// from a fixed set (a type name, a state, a permission): nobody types
+    /// it. The residue scan does not search it.
+    Code,
     Personal(Personal),
 }
 
@@ -180,7 +195,7 @@ impl Table {
     pub fn personal_columns(&self) -> impl Iterator<Item = (&'static str, &'static Personal)> {
         self.columns.iter().filter_map(|c| match &c.data {
             Data::Personal(p) => Some((c.name, p)),
-            Data::None => None,
+            Data::None | Data::Code => None,
         })
     }
 }
@@ -189,6 +204,13 @@ const fn none(name: &'static str) -> Column {
     Column {
         name,
         data: Data::None,
+    }
+}
+
+const fn code(name: &'static str) -> Column {
+    Column {
+        name,
+        data: Data::Code,
     }
 }
 
@@ -216,7 +238,7 @@ const fn pd(
 }
 
 use Category::*;
-use Erasure::{DeleteRow, DeletedUser, ForgottenWhenReviewed, ReviewText};
+use Erasure::{DeleteRow, DeletedUser, ForgottenWhenReviewed, Mirrored, ReviewText};
 use Kind::*;
 
 const ACCOUNT_LIFETIME: &str = "as long as the account exists";
@@ -247,7 +269,7 @@ pub static TABLES: &[Table] = &[
         description: "Accounts, and the built-in \"Deleted user\" and system principals.",
         columns: &[
             pd("id", Bu01, UserRef, DeleteRow, "Internal user id", "Identifies the account inside Steward", ACCOUNT_LIFETIME),
-            none("kind"),
+            code("kind"),
             pd("login", Bu01, Login, DeleteRow, "Username", "Sign-in and identification of the user to others", ACCOUNT_LIFETIME),
             pd("login_key", Bu01, Login, DeleteRow, "Username (lower case)", "Keeps usernames unique regardless of case", ACCOUNT_LIFETIME),
             pd("firstname", Bu01, Name, DeleteRow, "First name", "Shows who did what to other team members", ACCOUNT_LIFETIME),
@@ -301,7 +323,7 @@ pub static TABLES: &[Table] = &[
             pd("user_id", Lg02, UserRef, DeleteRow, "Account signed in to", "Brute-force protection and security review", ATTEMPT_LIFETIME),
             pd("login", Lg02, Login, DeleteRow, "Username typed at sign-in", "Security review of failed sign-ins", ATTEMPT_LIFETIME),
             none("success"),
-            none("reason"),
+            code("reason"),
             pd("ip_address", Lg02, Attribute, DeleteRow, "IP address of the attempt", "Security review of failed sign-ins", ATTEMPT_LIFETIME),
             pd("created_at", Lg02, Attribute, DeleteRow, "Time of the attempt", "Brute-force protection", ATTEMPT_LIFETIME),
         ],
@@ -314,7 +336,7 @@ pub static TABLES: &[Table] = &[
     Table {
         name: "data_versions",
         description: "Change counters that tell caches when derived values are stale.",
-        columns: &[none("name"), none("version")],
+        columns: &[code("name"), none("version")],
     },
     Table {
         name: "projects",
@@ -334,17 +356,17 @@ pub static TABLES: &[Table] = &[
     Table {
         name: "enabled_modules",
         description: "Modules switched on per project.",
-        columns: &[none("project_id"), none("name")],
+        columns: &[none("project_id"), code("name")],
     },
     Table {
         name: "roles",
         description: "Named sets of permissions.",
-        columns: &[none("id"), none("name"), none("kind"), none("builtin"), none("position")],
+        columns: &[none("id"), none("name"), code("kind"), none("builtin"), none("position")],
     },
     Table {
         name: "role_permissions",
         description: "The permissions each role grants.",
-        columns: &[none("role_id"), none("permission")],
+        columns: &[none("role_id"), code("permission")],
     },
     Table {
         name: "group_users",
@@ -393,7 +415,7 @@ pub static TABLES: &[Table] = &[
             none("project_id"),
             none("name"),
             pd("description", Cp01, FreeText, ReviewText, "Person mentioned in a version description", "Describes the version", CONTENT_LIFETIME),
-            none("status"),
+            code("status"),
             none("start_date"),
             none("due_date"),
             none("created_at"),
@@ -429,7 +451,7 @@ pub static TABLES: &[Table] = &[
     Table {
         name: "custom_fields",
         description: "Custom fields for work packages and users, defined by administrators.",
-        columns: &[none("id"), none("kind"), none("field_format"), none("name"), none("is_required"), none("position"), none("created_at")],
+        columns: &[none("id"), code("kind"), code("field_format"), none("name"), none("is_required"), none("position"), none("created_at")],
     },
     Table {
         name: "custom_options",
@@ -442,7 +464,7 @@ pub static TABLES: &[Table] = &[
         columns: &[
             none("id"),
             none("custom_field_id"),
-            none("customized_type"),
+            code("customized_type"),
             pd("customized_id", Bu01, UserRef, DeleteRow, "Custom fields of a user (rows with customized_type 'Principal')", "Extends the user profile", ACCOUNT_LIFETIME),
             pd("value", Cw02, FreeText, ReviewText, "Person mentioned in a custom field", "Custom attributes", CONTENT_LIFETIME),
             pd("value_user_id", Cw02, UserRef, DeletedUser, "User custom field value", "Assigns a person in a custom field", CONTENT_LIFETIME),
@@ -453,7 +475,7 @@ pub static TABLES: &[Table] = &[
         description: "Change history: one entry per change, with its author and comment.",
         columns: &[
             none("id"),
-            none("journable_type"),
+            code("journable_type"),
             none("journable_id"),
             none("version"),
             pd("user_id", Cc01, UserRef, DeletedUser, "Author of a change or comment", "Change history", CONTENT_LIFETIME),
@@ -512,7 +534,7 @@ pub static TABLES: &[Table] = &[
         description: "Structured mentions of users in texts (descriptions, comments).",
         columns: &[
             none("id"),
-            none("source_type"),
+            code("source_type"),
             none("source_id"),
             pd("user_id", Cc01, UserRef, DeletedUser, "Person mentioned in a comment or text", "Notifies and finds mentioned people", CONTENT_LIFETIME),
             none("created_at"),
@@ -523,9 +545,9 @@ pub static TABLES: &[Table] = &[
         description: "Background jobs; payloads hold ids of other records, never personal data.",
         columns: &[
             none("id"),
-            none("kind"),
+            code("kind"),
             none("payload"),
-            none("status"),
+            code("status"),
             none("run_at"),
             none("attempts"),
             none("max_attempts"),
@@ -540,7 +562,7 @@ pub static TABLES: &[Table] = &[
     Table {
         name: "job_schedules",
         description: "Recurring jobs and when each runs next.",
-        columns: &[none("name"), none("next_run_at"), none("last_run_at")],
+        columns: &[code("name"), none("next_run_at"), none("last_run_at")],
     },
     Table {
         name: "audit_events",
@@ -548,8 +570,8 @@ pub static TABLES: &[Table] = &[
         columns: &[
             none("id"),
             none("created_at"),
-            none("category"),
-            none("event"),
+            code("category"),
+            code("event"),
             pd("actor_id", Lg03, UserRef, DeletedUser, "Who did it (sign-in, change, access to someone's data)", "Security review and accountability", AUDIT_LIFETIME),
             pd("target_user_id", Lg03, UserRef, DeletedUser, "Whose data or account it concerned", "Lets people see who accessed their data", AUDIT_LIFETIME),
             none("request_id"),
@@ -563,7 +585,7 @@ pub static TABLES: &[Table] = &[
             none("id"),
             pd("subject_user_id", Lg04, UserRef, DeleteRow, "Person whose data was exported", "Answers access and portability requests", EXPORT_LIFETIME),
             pd("requested_by", Lg04, UserRef, DeleteRow, "Who asked for the export", "Only the requester may download the archive", EXPORT_LIFETIME),
-            none("status"),
+            code("status"),
             none("job_id"),
             none("file_name"),
             none("size_bytes"),
@@ -603,13 +625,26 @@ pub static TABLES: &[Table] = &[
         columns: &[
             none("id"),
             none("subject_id"),
-            none("table_name"),
-            none("column_name"),
+            code("table_name"),
+            code("column_name"),
             none("row_id"),
-            none("status"),
+            code("status"),
             pd("resolved_by", Lg04, UserRef, DeletedUser, "Who redacted or dismissed an entry", "Accountability for redactions", REDACTION_LIFETIME),
             none("resolved_at"),
             none("created_at"),
+        ],
+    },
+    Table {
+        name: "text_index_sources",
+        description: "The columns the text index covers, each with the number its entries carry.",
+        columns: &[none("code"), code("table_name"), code("column_name")],
+    },
+    Table {
+        name: "text_index",
+        description: "The text index over every free-text column above, for search and the residue scan (words only, not the texts).",
+        columns: &[
+            none("key"),
+            pd("doc", Cw02, FreeText, Mirrored, "Words of the texts above (comments, descriptions, subjects, custom fields), indexed", "Search, and finding a person's name in texts on erasure", "as long as the text it indexes"),
         ],
     },
 ];
@@ -688,7 +723,7 @@ mod tests {
                 let fits = match p.erasure {
                     DeleteRow => rows_deleted,
                     DeletedUser => p.kind == UserRef,
-                    ReviewText | ForgottenWhenReviewed => p.kind == FreeText,
+                    ReviewText | ForgottenWhenReviewed | Mirrored => p.kind == FreeText,
                 };
                 assert!(
                     fits,

@@ -183,6 +183,16 @@ impl FromRow for i64 {
         row.i64(0)
     }
 }
+impl FromRow for Option<i64> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        row.opt_i64(0)
+    }
+}
+impl FromRow for bool {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        row.bool(0)
+    }
+}
 impl FromRow for String {
     fn from_row(row: &Row<'_>) -> Result<Self> {
         row.string(0)

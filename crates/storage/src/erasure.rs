@@ -124,8 +124,11 @@ pub async fn keys_in(
 }
 
 /// (row key, column, text) of the rows of `table` in which any of the text
-/// `columns` contains any of `needles` (case-insensitive substring; the
-/// caller decides what is a whole-word hit). One pass over the table.
+/// `columns` may contain any of `needles`, without case: a superset that
+/// the caller narrows to whole words. The database compares, so only the
+/// matching rows are read. Its `lower()` folds only ASCII letters on
+/// SQLite (and on PostgreSQL depends on the locale), so every other
+/// character of a needle matches any one character (`_`).
 pub async fn rows_containing(
     conn: &mut Conn,
     table: &str,
@@ -141,7 +144,7 @@ pub async fn rows_containing(
     let key = row_key(table);
     let ps: Vec<Param> = needles
         .iter()
-        .map(|n| Param::from(format!("%{}%", escape_like(&n.to_lowercase()))))
+        .map(|n| Param::from(format!("%{}%", like_folded(n))))
         .collect();
     let mut out = Vec::new();
     for column in columns {
@@ -165,6 +168,20 @@ pub async fn rows_containing(
     Ok(out)
 }
 
+/// `needle` as a LIKE pattern for `lower(column)`: ASCII letters lower-cased,
+/// LIKE's own characters escaped, anything else `_`.
+fn like_folded(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len());
+    for c in needle.chars() {
+        if c.is_ascii() {
+            out.push_str(&escape_like(&c.to_ascii_lowercase().to_string()));
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
 /// One row's key and the values of the text columns asked for.
 pub struct TextCells {
     pub key: String,
@@ -185,8 +202,8 @@ impl FromRow for TextCells {
 }
 
 /// Every row of `table` with the values of its text `columns`, in one pass
-/// over the table: the residue scan searches them itself, which is one
-/// table scan instead of one per column and search term.
+/// over the table, all in memory: only for checking the residue scan
+/// against reading everything, on test data.
 pub async fn text_cells(conn: &mut Conn, table: &str, columns: &[&str]) -> Result<Vec<TextCells>> {
     for c in columns {
         checked(table, c)?;

@@ -33,6 +33,7 @@ pub mod schema;
 pub mod sessions;
 pub mod settings;
 mod sqlite;
+pub mod text_index;
 pub mod users;
 pub mod work_packages;
 

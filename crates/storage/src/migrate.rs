@@ -44,6 +44,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "work_packages_updated_at_index",
         sql: include_str!("../migrations/0005_work_packages_updated_at_index.sql"),
     },
+    Migration {
+        version: 6,
+        name: "text_index_sources",
+        sql: include_str!("../migrations/0006_text_index_sources.sql"),
+    },
 ];
 
 impl Migration {
@@ -204,7 +209,8 @@ async fn check_applied(db: &Db) -> Result<()> {
     tx.commit().await
 }
 
-/// Applies every pending migration and returns the versions it applied.
+/// Applies every pending migration, brings the text index in line with the
+/// registry, and returns the versions it applied.
 /// Safe to run from several processes at once: on PostgreSQL an advisory
 /// lock serialises them, on SQLite the write lock does. Refuses to run
 /// when an applied migration's text has changed since.
@@ -247,6 +253,17 @@ pub async fn run(db: &Db) -> Result<Vec<i64>> {
         tx.commit().await?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
         ran.push(m.version);
+    }
+    // The text index is derived from the registry, not written as a
+    // migration: a column declared as free text is indexed from now on.
+    let index = crate::text_index::sync(db).await?;
+    if !index.added.is_empty() || !index.removed.is_empty() || index.rebuilt {
+        tracing::info!(
+            added = ?index.added,
+            removed = ?index.removed,
+            rebuilt = index.rebuilt,
+            "text index brought in line with the registry"
+        );
     }
     Ok(ran)
 }

@@ -6,10 +6,16 @@ use crate::params;
 /// Every (table, column) pair in the database Steward uses, sorted.
 pub async fn columns(db: &Db) -> Result<Vec<(String, String)>> {
     let sql = match db.engine() {
+        // The text index's FTS5 table keeps its words in shadow tables of
+        // its own (`text_index_data`, ...): they are the index, declared
+        // as `text_index`, whose key is the FTS5 rowid.
         Engine::Sqlite => {
             "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
-             ORDER BY m.name, p.name"
+               AND m.name NOT IN (SELECT name FROM pragma_table_list WHERE type = 'shadow')
+             UNION ALL
+             SELECT name, 'key' FROM pragma_table_list WHERE type = 'virtual' AND schema = 'main'
+             ORDER BY 1, 2"
         }
         // current_schema(): tests and multi-tenant set-ups use their own schema.
         Engine::Postgres => {

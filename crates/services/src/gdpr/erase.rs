@@ -22,18 +22,20 @@
 //! person's id and their login, email and name in parameters, and the
 //! archives of their exports are deleted.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use steward_domain::registry::{self, Erasure, Kind};
+use steward_domain::search::TextQuery;
 use steward_domain::user::{
     PrincipalKind, User, UserId, UserStatus, DELETED_USER_ID, SYSTEM_USER_ID,
 };
 use steward_domain::{mention, Timestamp};
 use steward_storage::erasure_certificates::{self, NewCertificate};
-use steward_storage::{erasure, redactions, users, Conn, Engine};
+use steward_storage::{erasure, redactions, text_index, users, Conn, Engine};
 
 use super::certificate::{self, CertificateDoc, Requester, Scrubbed};
 use super::export::archive::hex;
@@ -120,26 +122,24 @@ fn user_ref_columns() -> Vec<(&'static str, &'static str, Erasure)> {
     cols.sort_by_key(|(_, _, e)| match e {
         Erasure::DeletedUser => 0,
         Erasure::DeleteRow => 1,
-        Erasure::ReviewText | Erasure::ForgottenWhenReviewed => 2,
+        Erasure::ReviewText | Erasure::ForgottenWhenReviewed | Erasure::Mirrored => 2,
     });
     cols
 }
 
-/// The columns whose text stays (`Erasure::ReviewText`): where structured
-/// mentions are rewritten and the rest is left to the redaction queue.
-fn free_text_columns() -> Vec<(&'static str, Vec<&'static str>)> {
-    registry::TABLES
-        .iter()
-        .filter_map(|t| {
-            let cols: Vec<&'static str> = t
-                .personal_columns()
-                .filter(|(_, p)| p.erasure == Erasure::ReviewText)
-                .map(|(c, _)| c)
-                .collect();
-            (!cols.is_empty()).then_some((t.name, cols))
-        })
-        .collect()
+/// Whether erasure keeps the text of `table.column` (`Erasure::ReviewText`):
+/// there structured mentions are rewritten and the rest is left to the
+/// redaction queue.
+fn is_review_text(table: &str, column: &str) -> bool {
+    registry::table(table)
+        .and_then(|t| t.column(column))
+        .is_some_and(
+            |c| matches!(&c.data, registry::Data::Personal(p) if p.erasure == Erasure::ReviewText),
+        )
 }
+
+/// Texts that may mention the person read from the text index per page.
+const MENTION_PAGE: i64 = 2000;
 
 fn mention_needles(user: &User) -> Vec<String> {
     vec![
@@ -377,33 +377,57 @@ impl Services {
 
 /// Step 2: structured mentions of the person in every free-text column
 /// become mentions of the "Deleted user" (the old display name goes with
-/// the markup), and so do the `mentions` rows. Returns how many texts
-/// changed.
+/// the markup), and so do the `mentions` rows. The texts are found through
+/// the text index (the words of `data-id="ID"` and of `@login`), so this
+/// costs the texts that mention the person, not every text. Returns how
+/// many texts changed.
 async fn rewrite_mentions(
     tx: &mut Conn,
     user: &User,
     scrubbed: &mut Vec<Scrubbed>,
 ) -> Result<i64, ServiceError> {
     let mut texts = 0;
-    for (table, columns) in free_text_columns() {
-        let rows = erasure::rows_containing(tx, table, &columns, &mention_needles(user)).await?;
-        let mut n = 0;
-        for (key, column, text) in rows {
-            let Some(new_text) = mention::replace_user(
-                &text,
-                user.id,
-                &user.login,
-                DELETED_USER_ID,
-                DELETED_DISPLAY,
-                DELETED_LOGIN,
-            ) else {
-                continue;
-            };
-            let key: i64 = key.parse().map_err(|_| {
-                ServiceError::Internal(format!("{table} has a non-numeric key {key:?}"))
-            })?;
-            n += erasure::set_text(tx, table, &column, key, &new_text).await?;
+    let sources: Vec<text_index::Source> = text_index::sources(tx)
+        .await?
+        .into_iter()
+        .filter(|s| is_review_text(s.table, s.column))
+        .collect();
+    let mut changed: BTreeMap<&'static str, u64> = BTreeMap::new();
+    if let Some(query) = TextQuery::any_of(&mention_needles(user)) {
+        let mut after = i64::MIN;
+        loop {
+            let keys = text_index::keys_matching(tx, &query, after, MENTION_PAGE).await?;
+            let Some(&last) = keys.last() else { break };
+            after = last;
+            let mut by_source: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+            for key in keys {
+                let (row, code) = text_index::decode(key);
+                by_source.entry(code).or_default().push(row);
+            }
+            for (code, rows) in by_source {
+                let Some(source) = sources.iter().find(|s| s.code == code) else {
+                    continue;
+                };
+                let cells = erasure::get_texts(tx, source.table, source.column, &rows).await?;
+                for (key, text) in cells {
+                    let Some(new_text) = mention::replace_user(
+                        &text,
+                        user.id,
+                        &user.login,
+                        DELETED_USER_ID,
+                        DELETED_DISPLAY,
+                        DELETED_LOGIN,
+                    ) else {
+                        continue;
+                    };
+                    let n =
+                        erasure::set_text(tx, source.table, source.column, key, &new_text).await?;
+                    *changed.entry(source.table).or_default() += n;
+                }
+            }
         }
+    }
+    for (table, n) in changed {
         if n > 0 {
             texts += n as i64;
             scrubbed.push(Scrubbed::new(
@@ -443,7 +467,7 @@ async fn remove_references(
             ("custom_values", "customized_id", _) => erasure::delete_profile_custom_values(tx, id).await?,
             (_, _, Erasure::DeletedUser) => erasure::repoint(tx, table, column, id, DELETED_USER_ID).await?,
             (_, _, Erasure::DeleteRow) => erasure::delete_equal(tx, table, column, id).await?,
-            (_, _, Erasure::ReviewText | Erasure::ForgottenWhenReviewed) => {
+            (_, _, Erasure::ReviewText | Erasure::ForgottenWhenReviewed | Erasure::Mirrored) => {
                 return Err(ServiceError::Internal(format!(
                     "{table}.{column}: a user reference is either re-pointed or deleted; declare DeletedUser or DeleteRow"
                 )))

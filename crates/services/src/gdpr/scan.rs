@@ -13,14 +13,22 @@
 //!   Whether "Anna" there means the erased Anna is for the controller to
 //!   judge: these are listed in the redaction queue.
 //! - held: the search terms kept for open entries of the redaction queue.
+//!
+//! It costs what the person left, not what the database holds: user
+//! references through their indexes, free text through the text index
+//! (every match read back and confirmed on its row, so the result is the
+//! same as reading every text: a test compares both on the same data), the
+//! remaining small text columns filtered by the database. No table is read
+//! into memory whole.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use steward_domain::registry::{self, Data, Erasure, Kind};
+use steward_domain::search::TextQuery;
 use steward_domain::user::{DELETED_USER_ID, SYSTEM_USER_ID};
 use steward_domain::{redaction, user::UserId};
-use steward_storage::{erasure, Conn};
+use steward_storage::{erasure, text_index, Conn};
 
 use crate::{ServiceError, Services};
 
@@ -93,7 +101,7 @@ impl ScanTarget {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HitClass {
     Residue,
@@ -149,7 +157,6 @@ pub async fn scan_database(
     let mut report = ScanReport::default();
     let terms = target.terms();
     let identifiers = target.identifier_terms();
-    let lowered_terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
     let mut tables = BTreeSet::new();
 
     // User references: equality on every UserRef column.
@@ -203,73 +210,185 @@ pub async fn scan_database(
         }
     }
 
-    // Text: every text column of every table, declared personal or not.
+    // Text: the indexed free-text columns through the text index, every
+    // other text column in the database itself; each hit confirmed on the
+    // row's own text.
     if !terms.is_empty() {
-        let live = erasure::text_columns(conn).await?;
-        let mut by_table: Vec<(&'static registry::Table, Vec<&'static str>)> = Vec::new();
-        for (t, c) in &live {
-            let Some(table) = registry::table(t) else {
-                continue;
-            };
-            let Some(column) = table.column(c) else {
-                continue;
-            };
-            if TEXT_EXEMPT.contains(&table.name) {
-                continue;
-            }
-            match by_table.iter_mut().find(|(x, _)| x.name == table.name) {
-                Some((_, cols)) => cols.push(column.name),
-                None => by_table.push((table, vec![column.name])),
-            }
+        let text = TextSearch {
+            terms: &terms,
+            identifiers: &identifiers,
+        };
+        scan_indexed_text(conn, &text, &mut report, &mut tables).await?;
+        scan_other_text(conn, &text, &mut report, &mut tables).await?;
+    }
+    report.tables_checked = tables.len();
+    Ok(report)
+}
+
+/// The terms the text passes look for.
+struct TextSearch<'a> {
+    /// Names in both orders, login, email.
+    terms: &'a [String],
+    /// Login and email: the only evidence in structured columns.
+    identifiers: &'a [String],
+}
+
+impl TextSearch<'_> {
+    /// The hit `text` in `table.column` row `row` makes, if it is one: only
+    /// whole words count ("Anna" in "Annabel" is someone else), and in
+    /// structured columns only the login and email (other people share
+    /// names).
+    fn hit(&self, table: &registry::Table, column: &str, row: &str, text: &str) -> Option<Hit> {
+        if table.name == "users" && is_builtin_row(row) {
+            return None;
         }
-        let finders: Vec<memchr::memmem::Finder<'_>> = lowered_terms
-            .iter()
-            .map(|t| memchr::memmem::Finder::new(t.as_bytes()))
-            .collect();
-        let mut lower = String::new();
-        for (table, columns) in by_table {
-            tables.insert(table.name);
-            report.columns_checked += columns.len();
-            for row in erasure::text_cells(conn, table.name, &columns).await? {
-                if table.name == "users" && is_builtin_row(&row.key) {
-                    continue;
+        let class = classify(table, column);
+        let evidence = match class {
+            HitClass::Residue => self.identifiers,
+            _ => self.terms,
+        };
+        if redaction::occurrences(text, evidence).is_empty() {
+            return None;
+        }
+        Some(Hit {
+            table: table.name.into(),
+            column: column.to_string(),
+            row: row.to_string(),
+            found: "text",
+            class,
+        })
+    }
+}
+
+fn push_hit(report: &mut ScanReport, hit: Hit) {
+    match hit.class {
+        HitClass::Residue => report.residue.push(hit),
+        HitClass::FreeText => report.free_text.push(hit),
+        HitClass::Held => report.held.push(hit),
+    }
+}
+
+/// Matches read from the text index per page: memory stays flat however
+/// many texts name the person.
+const INDEX_PAGE: i64 = 2000;
+
+/// The columns in the text index: every entry that matches one of the
+/// terms is read back from its row and confirmed there. An entry that
+/// matches but whose row is gone, or whose row's text no longer matches
+/// by the engine's own reading, outlived its text: residue in the index.
+async fn scan_indexed_text(
+    conn: &mut Conn,
+    text: &TextSearch<'_>,
+    report: &mut ScanReport,
+    tables: &mut BTreeSet<&'static str>,
+) -> Result<(), ServiceError> {
+    let Some(query) = TextQuery::any_of(text.terms) else {
+        return Ok(());
+    };
+    let sources = text_index::sources(conn).await?;
+    for s in &sources {
+        tables.insert(s.table);
+    }
+    tables.insert("text_index");
+    report.columns_checked += sources.len() + 1;
+    let mut after = i64::MIN;
+    loop {
+        let keys = text_index::keys_matching(conn, &query, after, INDEX_PAGE).await?;
+        let Some(&last) = keys.last() else { break };
+        after = last;
+        let mut by_source: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for key in keys {
+            let (row, code) = text_index::decode(key);
+            by_source.entry(code).or_default().push(row);
+        }
+        for (code, rows) in by_source {
+            let Some(source) = sources.iter().find(|s| s.code == code) else {
+                for row in rows {
+                    report
+                        .residue
+                        .push(index_hit(format!("source {code} row {row}")));
                 }
-                for (column, text) in columns.iter().zip(&row.cells) {
-                    let Some(text) = text else { continue };
-                    lower_into(text, &mut lower);
-                    if !finders.iter().any(|f| f.find(lower.as_bytes()).is_some()) {
-                        continue;
-                    }
-                    let class = classify(table, column);
-                    // A substring is not yet a hit: only whole words count
-                    // ("Anna" in "Annabel" is someone else). In structured
-                    // columns only the login and email are evidence: other
-                    // people share names.
-                    let evidence = match class {
-                        HitClass::Residue => &identifiers,
-                        _ => &terms,
-                    };
-                    if redaction::occurrences(text, evidence).is_empty() {
-                        continue;
-                    }
-                    let hit = Hit {
-                        table: table.name.into(),
-                        column: (*column).to_string(),
-                        row: row.key.clone(),
-                        found: "text",
-                        class,
-                    };
-                    match class {
-                        HitClass::Residue => report.residue.push(hit),
-                        HitClass::FreeText => report.free_text.push(hit),
-                        HitClass::Held => report.held.push(hit),
-                    }
+                continue;
+            };
+            let Some(table) = registry::table(source.table) else {
+                continue;
+            };
+            let texts = erasure::get_texts(conn, source.table, source.column, &rows).await?;
+            for row in rows {
+                let place = format!("{}.{} row {row}", source.table, source.column);
+                let Some(cell) = texts.get(&row) else {
+                    report.residue.push(index_hit(place));
+                    continue;
+                };
+                if let Some(hit) = text.hit(table, source.column, &row.to_string(), cell) {
+                    push_hit(report, hit);
+                } else if redaction::occurrences(cell, text.terms).is_empty()
+                    && !text_index::text_matches(conn, cell, &query).await?
+                {
+                    report.residue.push(index_hit(place));
                 }
             }
         }
     }
-    report.tables_checked = tables.len();
-    Ok(report)
+    Ok(())
+}
+
+/// A hit in the text index itself: an entry whose text is gone or changed.
+fn index_hit(place: String) -> Hit {
+    Hit {
+        table: "text_index".into(),
+        column: "doc".into(),
+        row: place,
+        found: "text",
+        class: HitClass::Residue,
+    }
+}
+
+/// Every other text column of every table, declared personal or not
+/// (names, logins, emails, settings, audit details, job payloads: the
+/// small tables), searched by the database for the terms and each match
+/// confirmed; values only Steward writes (`Data::Code`) are skipped.
+async fn scan_other_text(
+    conn: &mut Conn,
+    text: &TextSearch<'_>,
+    report: &mut ScanReport,
+    tables: &mut BTreeSet<&'static str>,
+) -> Result<(), ServiceError> {
+    let live = erasure::text_columns(conn).await?;
+    let mut by_table: Vec<(&'static registry::Table, Vec<&'static str>)> = Vec::new();
+    for (t, c) in &live {
+        let Some(table) = registry::table(t) else {
+            continue;
+        };
+        let Some(column) = table.column(c) else {
+            continue;
+        };
+        if TEXT_EXEMPT.contains(&table.name) {
+            continue;
+        }
+        match &column.data {
+            Data::Code => continue,
+            Data::Personal(p) if text_index::is_indexed(p.kind, p.erasure) => continue,
+            Data::Personal(p) if p.erasure == Erasure::Mirrored => continue,
+            _ => {}
+        }
+        match by_table.iter_mut().find(|(x, _)| x.name == table.name) {
+            Some((_, cols)) => cols.push(column.name),
+            None => by_table.push((table, vec![column.name])),
+        }
+    }
+    for (table, columns) in by_table {
+        tables.insert(table.name);
+        report.columns_checked += columns.len();
+        for (row, column, cell) in
+            erasure::rows_containing(conn, table.name, &columns, text.terms).await?
+        {
+            if let Some(hit) = text.hit(table, &column, &row, &cell) {
+                push_hit(report, hit);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The hashes in every secret-hash column of rows that belong to `id`
@@ -293,18 +412,6 @@ pub async fn secret_hashes_of(conn: &mut Conn, id: UserId) -> Result<Vec<String>
     Ok(out)
 }
 
-/// `text` lower-cased into `out` (reused between calls: the scan reads
-/// every text cell of the database).
-fn lower_into(text: &str, out: &mut String) {
-    out.clear();
-    if text.is_ascii() {
-        out.push_str(text);
-        out.make_ascii_lowercase();
-    } else {
-        out.extend(text.chars().flat_map(char::to_lowercase));
-    }
-}
-
 fn is_builtin_row(row: &str) -> bool {
     row.parse::<UserId>()
         .is_ok_and(|id| id == DELETED_USER_ID || id == SYSTEM_USER_ID)
@@ -317,10 +424,10 @@ fn classify(table: &registry::Table, column: &str) -> HitClass {
         Some(Data::Personal(p)) => match p.erasure {
             Erasure::ForgottenWhenReviewed => HitClass::Held,
             Erasure::ReviewText => HitClass::FreeText,
-            Erasure::DeleteRow | Erasure::DeletedUser => HitClass::Residue,
+            Erasure::DeleteRow | Erasure::DeletedUser | Erasure::Mirrored => HitClass::Residue,
         },
         // Undeclared text (a project's name, say) may name anyone.
-        Some(Data::None) | None => HitClass::FreeText,
+        Some(Data::None | Data::Code) | None => HitClass::FreeText,
     }
 }
 

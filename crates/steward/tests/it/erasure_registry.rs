@@ -7,9 +7,10 @@ use hyper::Method;
 use serde_json::json;
 use steward_domain::mention;
 use steward_domain::registry::{Erasure, Kind, Table, TABLES};
+use steward_domain::search::{Phrase, TextQuery};
 use steward_domain::user::DELETED_USER_ID;
 use steward_storage::erasure::row_key;
-use steward_storage::{params, Conn};
+use steward_storage::{params, text_index, Conn};
 
 use crate::harness::{Backend, TestApp};
 use crate::heavy_user::{build_heavy_user, HeavyUser, Scale};
@@ -56,11 +57,28 @@ enum Before {
     TextKept(i64),
     /// Every row's terms, as (key, terms).
     Untouched(Vec<(String, String)>),
+    /// The text index: how many entries held the person's mention.
+    Mirror(usize),
+}
+
+/// The index entries whose text has a mention markup of user `id`.
+async fn index_entries_mentioning(conn: &mut Conn, id: i64) -> Vec<i64> {
+    let query = TextQuery {
+        phrases: vec![Phrase {
+            words: vec!["data".into(), "id".into(), id.to_string()],
+            prefix: false,
+            adjacent: true,
+        }],
+        all: true,
+    };
+    text_index::keys_matching(conn, &query, i64::MIN, 10_000)
+        .await
+        .unwrap()
 }
 
 /// Rows the heavy user lacks: a version, an export of the person, and an
 /// earlier erasure of someone else (its certificate and redaction queue).
-async fn add_missing_rows(app: &TestApp, h: &HeavyUser) {
+pub(crate) async fn add_missing_rows(app: &TestApp, h: &HeavyUser) {
     let res = app
         .admin(Method::POST, "/api/v3/versions")
         .json(&json!({
@@ -199,6 +217,13 @@ async fn erasure_does_what_the_registry_declares(backend: Backend) {
                     assert!(!rows.is_empty(), "no row of {} to test {c} on", t.name);
                     Before::Untouched(rows)
                 }
+                Erasure::Mirrored => {
+                    // Every text above was written by now; the triggers
+                    // indexed each.
+                    let n = index_entries_mentioning(&mut conn, h.id).await.len();
+                    assert!(n > 0, "{}.{c}: the texts above are not indexed", t.name);
+                    Before::Mirror(n)
+                }
             };
             before.push((t, c, state));
         }
@@ -276,6 +301,19 @@ async fn erasure_does_what_the_registry_declares(backend: Backend) {
                 )
                 .await;
                 assert_eq!(queued, 1, "{what}: the text is not queued for redaction");
+            }
+            Before::Mirror(n) => {
+                assert_eq!(
+                    index_entries_mentioning(&mut conn, h.id).await,
+                    Vec::<i64>::new(),
+                    "{what}: entries still hold the person's mention"
+                );
+                let now = index_entries_mentioning(&mut conn, DELETED_USER_ID).await;
+                assert!(
+                    now.len() >= n,
+                    "{what}: the rewritten texts are not indexed ({} of {n})",
+                    now.len()
+                );
             }
             Before::Untouched(rows) => {
                 for (k, terms) in rows {

@@ -38,6 +38,7 @@ mod server_limits;
 mod server_log;
 mod session_limits;
 mod storage;
+mod text_index;
 mod texts;
 mod users_api;
 mod web_admin;

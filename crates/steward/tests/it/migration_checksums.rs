@@ -179,9 +179,7 @@ async fn checksums_are_filled_in_on_upgrade(backend: Backend) {
     conn.batch("ALTER TABLE schema_migrations DROP COLUMN checksum")
         .await
         .unwrap();
-    conn.batch("DROP INDEX work_packages_updated_at")
-        .await
-        .unwrap();
+    conn.batch("DROP TABLE text_index_sources").await.unwrap();
     conn.execute(
         "DELETE FROM schema_migrations WHERE version = $1",
         params![latest],
@@ -190,8 +188,8 @@ async fn checksums_are_filled_in_on_upgrade(backend: Backend) {
     .unwrap();
     drop(conn);
     assert_eq!(
-        latest, 5,
-        "the pending migration above is the index of 0005"
+        latest, 6,
+        "the pending migration above is the table of 0006"
     );
 
     let ran = migrate::run(&db).await.unwrap();

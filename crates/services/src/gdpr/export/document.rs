@@ -473,7 +473,7 @@ fn erasure_name(e: Erasure) -> &'static str {
 
 fn column_out(c: &Column) -> ColumnOut {
     match &c.data {
-        Data::None => ColumnOut {
+        Data::None | Data::Code => ColumnOut {
             name: c.name,
             personal: false,
             category: None,
