@@ -21,6 +21,7 @@ pub mod projects;
 pub mod recent_activity;
 pub mod request_log;
 pub mod roles;
+pub mod search;
 pub mod secrets;
 pub mod seed;
 pub mod session_limits;

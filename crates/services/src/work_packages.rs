@@ -269,7 +269,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let rows = wps::list(&mut conn, &query, limit, offset).await?;
         let version = wps::data_version(&mut conn).await?;
-        let (sql, params) = wps::count_sql(&query);
+        let (sql, params) = wps::count_sql(&query, self.db.engine());
         let key = cache_key(&sql, &params);
         let total = match self.totals.get(&key, version) {
             Some(t) => t,

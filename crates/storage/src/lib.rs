@@ -30,6 +30,7 @@ pub mod redactions;
 pub mod retention;
 pub mod roles;
 pub mod schema;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 mod sqlite;

@@ -1,12 +1,14 @@
 //! The `work_packages` table, and the listing query with its filters.
 
 use steward_domain::date::Date;
+use steward_domain::search::TextQuery;
 use steward_domain::work_package::{WorkPackage, WorkPackageId, WorkPackageState};
 use steward_domain::Timestamp;
 
-use crate::db::{Conn, FromRow, Param, Result, Row, StorageError};
+use crate::db::{Conn, Engine, FromRow, Param, Result, Row, StorageError};
 use crate::params;
 use crate::projects::ProjectScope;
+use crate::text_index;
 
 pub(crate) const STATE_COLUMNS: &str = "project_id, type_id, status_id, priority_id, subject, description, \
      author_id, assigned_to_id, responsible_id, start_date, due_date, estimated_hours, remaining_hours, \
@@ -399,11 +401,28 @@ pub enum Cond {
         text: String,
         negate: bool,
     },
+    /// Through the text index: every word of `query` in one of `fields`
+    /// (OpenProject's `search`, `subject_or_id` and `typeahead` filters),
+    /// or the work package's id is `id`.
+    Text {
+        query: TextQuery,
+        fields: TextFields,
+        id: Option<i64>,
+        negate: bool,
+    },
     TimeRange {
         col: TimeColumn,
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     },
+}
+
+/// Which texts of a work package a [`Cond::Text`] searches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextFields {
+    /// Subject, description, comments and custom-field texts.
+    All,
+    Subject,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -463,9 +482,9 @@ fn push_list(ids: &[i64], params: &mut Vec<Param>) -> String {
         .join(", ")
 }
 
-fn where_clause(q: &Query, params: &mut Vec<Param>) -> String {
+fn where_clause(q: &Query, engine: Engine, params: &mut Vec<Param>) -> String {
     let scope = q.scope.condition("w.project_id", params);
-    let now = state_conditions(&q.conds, "w.", params);
+    let now = state_conditions(&q.conds, "w.", engine, params);
     if q.also_at.is_empty() || q.conds.is_empty() {
         return format!("{scope} AND {now}");
     }
@@ -475,7 +494,7 @@ fn where_clause(q: &Query, params: &mut Vec<Param>) -> String {
     for at in &q.also_at {
         params.push((*at).into());
         let t = params.len();
-        let then = state_conditions(&q.conds, "hs.", params);
+        let then = state_conditions(&q.conds, "hs.", engine, params);
         alternatives.push(format!(
             "EXISTS (SELECT 1 FROM journals hj JOIN work_package_journals hs ON hs.journal_id = hj.id \
              WHERE hj.journable_type = 'WorkPackage' AND hj.journable_id = w.id AND hj.version = ( \
@@ -488,7 +507,9 @@ fn where_clause(q: &Query, params: &mut Vec<Param>) -> String {
 
 /// The filter conditions on a state table aliased by the prefix `s`
 /// (`w.` for the current state, `hs.` for a journalled one).
-fn state_conditions(conds: &[Cond], s: &str, params: &mut Vec<Param>) -> String {
+/// Text conditions always look at the work package's texts now (`w.id`),
+/// also when a baseline compares an earlier state.
+fn state_conditions(conds: &[Cond], s: &str, engine: Engine, params: &mut Vec<Param>) -> String {
     let mut out = vec!["1 = 1".to_string()];
     for c in conds {
         out.push(match c {
@@ -548,6 +569,52 @@ fn state_conditions(conds: &[Cond], s: &str, params: &mut Vec<Param>) -> String 
                     params.len()
                 )
             }
+            Cond::Text {
+                query,
+                fields,
+                id,
+                negate,
+            } => {
+                params.push(text_index::query_param(engine, query));
+                let n = params.len();
+                let matching = |table: &str, column: Option<&str>| {
+                    let column = column.map_or(String::new(), |c| format!(" AND column_name = '{c}'"));
+                    text_index::rows_matching_sql(
+                        engine,
+                        &format!(
+                            "(SELECT code FROM text_index_sources WHERE table_name = '{table}'{column})"
+                        ),
+                        n,
+                    )
+                };
+                let mut alts = match fields {
+                    TextFields::Subject => {
+                        vec![format!("w.id IN ({})", matching("work_packages", Some("subject")))]
+                    }
+                    TextFields::All => vec![
+                        format!("w.id IN ({})", matching("work_packages", None)),
+                        format!(
+                            "w.id IN (SELECT tj.journable_id FROM journals tj \
+                             WHERE tj.journable_type = 'WorkPackage' AND tj.id IN ({}))",
+                            matching("journals", Some("notes"))
+                        ),
+                        format!(
+                            "w.id IN (SELECT tv.customized_id FROM custom_values tv \
+                             WHERE tv.customized_type = 'WorkPackage' AND tv.id IN ({}))",
+                            matching("custom_values", Some("value"))
+                        ),
+                    ],
+                };
+                if let Some(id) = id {
+                    params.push((*id).into());
+                    alts.push(format!("w.id = ${}", params.len()));
+                }
+                format!(
+                    "{}({})",
+                    if *negate { "NOT " } else { "" },
+                    alts.join(" OR ")
+                )
+            }
             Cond::TimeRange { col, from, to } => {
                 let c = match col {
                     TimeColumn::CreatedAt => "w.created_at",
@@ -574,9 +641,9 @@ fn state_conditions(conds: &[Cond], s: &str, params: &mut Vec<Param>) -> String 
 }
 
 /// The SQL and parameters of a count; also the key under which a total is cached.
-pub fn count_sql(q: &Query) -> (String, Vec<Param>) {
+pub fn count_sql(q: &Query, engine: Engine) -> (String, Vec<Param>) {
     let mut params = Vec::new();
-    let wh = where_clause(q, &mut params);
+    let wh = where_clause(q, engine, &mut params);
     (
         format!("SELECT count(*) FROM work_packages w WHERE {wh}"),
         params,
@@ -644,7 +711,7 @@ impl FromRow for GroupCount {
 /// `by`, by value; "not set" last on both engines.
 pub async fn group_counts(conn: &mut Conn, q: &Query, by: GroupColumn) -> Result<Vec<GroupCount>> {
     let mut params = Vec::new();
-    let wh = where_clause(q, &mut params);
+    let wh = where_clause(q, conn.engine(), &mut params);
     let (col, name) = by.sql();
     let sql = format!(
         "SELECT {col}, max({name}), count(*) FROM work_packages w {NAME_JOINS} WHERE {wh} \
@@ -654,7 +721,7 @@ pub async fn group_counts(conn: &mut Conn, q: &Query, by: GroupColumn) -> Result
 }
 
 pub async fn count(conn: &mut Conn, q: &Query) -> Result<i64> {
-    let (sql, params) = count_sql(q);
+    let (sql, params) = count_sql(q, conn.engine());
     conn.query_one(&sql, params).await
 }
 
@@ -665,7 +732,7 @@ pub async fn list(
     offset: i64,
 ) -> Result<Vec<WorkPackageRow>> {
     let mut params = Vec::new();
-    let wh = where_clause(q, &mut params);
+    let wh = where_clause(q, conn.engine(), &mut params);
     let mut order: Vec<String> = q
         .sort
         .iter()

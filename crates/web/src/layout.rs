@@ -18,6 +18,7 @@ pub enum Nav {
     WorkPackages,
     Account,
     Admin,
+    Search,
     /// Sign-in and error pages: no user menu.
     Plain,
 }
@@ -56,6 +57,11 @@ pub fn document(title: &str, chrome: &Chrome<'_>, notice: Option<&str>, main: Ma
                                 @if user.admin {
                                     li { a href="/admin/users" aria-current=[current(Nav::Admin)] { "Administration" } }
                                 }
+                            }
+                            form.top-search role="search" method="get" action="/search" {
+                                label.visually-hidden for="top-search-q" { "Search" }
+                                input #top-search-q type="search" name="q" placeholder="Search" maxlength="200";
+                                button.visually-hidden type="submit" { "Search" }
                             }
                             div.me {
                                 a href="/my/account" aria-current=[current(Nav::Account)] { (user.name()) }

@@ -42,7 +42,7 @@ pub const CONTENT_SECURITY_POLICY_REMOTE_IMAGES: &str = "default-src 'none'; scr
 pub fn router() -> Router<AppState> {
     use pages::{
         account, admin_audit, admin_gdpr, admin_jobs, admin_lookups, admin_roles, admin_scan,
-        admin_settings, admin_users, auth, data, home, members, project_settings, projects,
+        admin_settings, admin_users, auth, data, home, members, project_settings, projects, search,
         work_packages, wp_form,
     };
     use steward_storage::lookups::{Priority, Status, WpType};
@@ -83,6 +83,7 @@ pub fn router() -> Router<AppState> {
             "/work_packages/{id}/edit",
             get(wp_form::edit_form).post(wp_form::update),
         )
+        .route("/search", get(search::search))
         .route("/work_packages", get(work_packages::list))
         .route("/work_packages/{id}", get(work_packages::show))
         .route(

@@ -12,6 +12,7 @@ use steward_domain::custom_field::Kind as CustomKind;
 use steward_domain::date::{format_duration_hours, parse_duration_hours, Date};
 use steward_domain::permission::{Permission, PermissionSet};
 use steward_domain::project::Project;
+use steward_domain::search::TextQuery;
 use steward_domain::user::User;
 use steward_domain::work_package::WorkPackageState;
 use steward_domain::Timestamp;
@@ -19,7 +20,7 @@ use steward_services::authz::Access;
 use steward_services::work_packages::{CreatedWorkPackage, WorkPackageInput};
 use steward_services::ServiceError;
 use steward_storage::work_packages::{
-    Cond, GroupColumn, IdColumn, Query, Sort, TimeColumn, UserColumn, WorkPackageRow,
+    Cond, GroupColumn, IdColumn, Query, Sort, TextFields, TimeColumn, UserColumn, WorkPackageRow,
 };
 
 use crate::auth::{Caller, SignedIn};
@@ -351,6 +352,9 @@ const FILTERS: &[&str] = &[
     "id",
     "parent",
     "version",
+    "search",
+    "subjectOrId",
+    "typeahead",
 ];
 
 const SORTS: &[&str] = &[
@@ -517,6 +521,44 @@ fn user_cond(
     })
 }
 
+/// `search` (every word in the subject, description, a comment or a custom
+/// text), `subject_or_id` and `typeahead` (the subject's words, the last
+/// one begun, or the id, `#12` or `12`), all with OpenProject's operator
+/// `**`. Whatever the text holds is searched as words; a text without any
+/// word (empty, only punctuation) filters nothing.
+fn text_cond(f: &Filter, fields: TextFields, with_id: bool) -> Result<Option<Cond>, ApiError> {
+    if f.operator != "**" {
+        return Err(f.unknown_operator(&["**"]));
+    }
+    let text = f.values.join(" ");
+    let id = if with_id {
+        text.trim()
+            .trim_start_matches('#')
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+    } else {
+        None
+    };
+    let query = TextQuery::from_search(&text, with_id);
+    Ok(match (query, id) {
+        (None, None) => None,
+        (Some(query), id) => Some(Cond::Text {
+            query,
+            fields,
+            id,
+            negate: false,
+        }),
+        // Only digits that are no word of a subject cannot happen (digits
+        // are words), but an id alone still finds its work package.
+        (None, Some(id)) => Some(Cond::IdIn {
+            col: IdColumn::Id,
+            ids: vec![id],
+            negate: false,
+        }),
+    })
+}
+
 /// Turns the `filters` parameter into query conditions.
 pub fn conditions(filters: &[Filter], me: Option<&User>) -> Result<Vec<Cond>, ApiError> {
     let mut out = Vec::new();
@@ -547,6 +589,14 @@ pub fn conditions(filters: &[Filter], me: Option<&User>) -> Result<Vec<Cond>, Ap
             },
             "createdAt" => time_range(f, TimeColumn::CreatedAt)?,
             "updatedAt" => time_range(f, TimeColumn::UpdatedAt)?,
+            "search" => match text_cond(f, TextFields::All, false)? {
+                Some(c) => c,
+                None => continue,
+            },
+            "subjectOrId" | "typeahead" => match text_cond(f, TextFields::Subject, true)? {
+                Some(c) => c,
+                None => continue,
+            },
             other => return Err(unknown_filter(other, FILTERS)),
         };
         out.push(cond);
@@ -739,7 +789,8 @@ fn state_matches(s: &WorkPackageState, conds: &[Cond], closed: &[i64]) -> bool {
         Cond::SubjectContains { text, negate } => {
             s.subject.to_lowercase().contains(&text.to_lowercase()) != *negate
         }
-        Cond::IdSet { .. } | Cond::TimeRange { .. } => true,
+        // Texts are searched as they are now, not as they were.
+        Cond::IdSet { .. } | Cond::TimeRange { .. } | Cond::Text { .. } => true,
     })
 }
 

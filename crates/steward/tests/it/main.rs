@@ -33,6 +33,7 @@ mod projects_api;
 mod pyopenproject;
 mod request_log;
 mod schema_registry;
+mod search;
 mod seed;
 mod server_limits;
 mod server_log;

@@ -15,6 +15,7 @@ pub mod home;
 pub mod members;
 pub mod project_settings;
 pub mod projects;
+pub mod search;
 pub mod work_packages;
 pub mod wp_custom_fields;
 pub mod wp_form;
