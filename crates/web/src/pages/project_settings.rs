@@ -144,7 +144,7 @@ pub async fn save(
             &p,
             &v,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some((e.attribute, e.message.as_str())),
+            layout::first_refusal(&e),
         ),
         Err(e) => Err(e.into()),
     }
