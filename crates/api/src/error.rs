@@ -5,11 +5,16 @@
 //! (`_type`, `errorIdentifier`, `message`). Internal causes (storage
 //! failures, panics) are logged with the request id and never shown: the
 //! client gets a generic message. Validation errors name the attribute in
-//! `_embedded.details.attribute`, as OpenProject does.
+//! `_embedded.details.attribute`, as OpenProject does; several at once are
+//! one `MultipleErrors` error embedding each of them in `_embedded.errors`.
+
+use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use steward_http::error_document::{internal_message, ErrorDocument};
+use serde::Serialize;
+use steward_domain::ValidationErrors;
+use steward_http::error_document::{internal_message, ErrorDocument, MULTIPLE_ERRORS_MESSAGE};
 use steward_services::auth::SignInError;
 use steward_services::ServiceError;
 
@@ -24,6 +29,9 @@ pub enum ApiError {
         attribute: &'static str,
         message: String,
     },
+    /// More than one property is invalid; holds them all.
+    #[error("{0}")]
+    MultipleErrors(ValidationErrors),
     #[error("{0}")]
     Unauthenticated(String),
     #[error("{0}")]
@@ -55,10 +63,27 @@ impl ApiError {
         ApiError::NotFound("The requested resource could not be found.".into())
     }
 
+    /// The answer to refused values: one PropertyConstraintViolation for
+    /// one error, `MultipleErrors` for several.
+    pub fn invalid(errors: ValidationErrors) -> Self {
+        if errors.len() > 1 {
+            return ApiError::MultipleErrors(errors);
+        }
+        match errors.into_iter().next() {
+            Some(e) => ApiError::PropertyConstraintViolation {
+                attribute: e.attribute,
+                message: e.message,
+            },
+            None => ApiError::Internal("a refusal without an error".into()),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidQuery(_) | ApiError::InvalidRequestBody(_) => StatusCode::BAD_REQUEST,
-            ApiError::PropertyConstraintViolation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PropertyConstraintViolation { .. } | ApiError::MultipleErrors(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingPermission(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -78,6 +103,7 @@ impl ApiError {
             ApiError::InvalidQuery(_) => "InvalidQuery",
             ApiError::InvalidRequestBody(_) | ApiError::PayloadTooLarge(_) => "InvalidRequestBody",
             ApiError::PropertyConstraintViolation { .. } => "PropertyConstraintViolation",
+            ApiError::MultipleErrors(_) => "MultipleErrors",
             ApiError::Unauthenticated(_) => "Unauthenticated",
             ApiError::MissingPermission(_) => "MissingPermission",
             ApiError::NotFound(_) => "NotFound",
@@ -113,6 +139,7 @@ impl IntoResponse for ApiError {
             | ApiError::Unavailable(m)
             | ApiError::Gone(m) => m,
             ApiError::PropertyConstraintViolation { message, .. } => message,
+            ApiError::MultipleErrors(_) => MULTIPLE_ERRORS_MESSAGE,
         };
         let attribute = match &self {
             ApiError::PropertyConstraintViolation { attribute, .. } => Some(*attribute),
@@ -123,6 +150,10 @@ impl IntoResponse for ApiError {
             identifier: self.identifier(),
             message,
             attribute,
+            errors: match &self {
+                ApiError::MultipleErrors(errors) => errors.as_slice(),
+                _ => &[],
+            },
         }
         .into_response()
     }
@@ -131,10 +162,7 @@ impl IntoResponse for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(v) => ApiError::PropertyConstraintViolation {
-                attribute: v.attribute,
-                message: v.message,
-            },
+            ServiceError::Invalid(errors) => ApiError::invalid(errors),
             ServiceError::NotFound(what) => {
                 ApiError::NotFound(format!("The {what} could not be found."))
             }
@@ -163,4 +191,75 @@ impl From<SignInError> for ApiError {
             SignInError::Service(s) => s.into(),
         }
     }
+}
+
+/// A validation error as an `Error` object inside a document (a form's
+/// `validationErrors`).
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorObject {
+    #[serde(rename = "_type")]
+    kind: &'static str,
+    error_identifier: String,
+    message: String,
+    #[serde(rename = "_embedded")]
+    embedded: ErrorObjectEmbedded,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ErrorObjectEmbedded {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<ErrorObjectDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<ErrorObject>>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ErrorObjectDetails {
+    attribute: &'static str,
+}
+
+const URN: &str = "urn:openproject-org:api:v3:errors:";
+
+fn property_error(attribute: &'static str, message: &str) -> ErrorObject {
+    ErrorObject {
+        kind: "Error",
+        error_identifier: format!("{URN}PropertyConstraintViolation"),
+        message: message.to_string(),
+        embedded: ErrorObjectEmbedded {
+            details: Some(ErrorObjectDetails { attribute }),
+            errors: None,
+        },
+    }
+}
+
+/// A form's `validationErrors`: every error by its attribute, a
+/// PropertyConstraintViolation each, or `MultipleErrors` embedding them
+/// when one attribute has several, as OpenProject answers.
+pub fn validation_errors(errors: &ValidationErrors) -> BTreeMap<&'static str, ErrorObject> {
+    let mut by_attribute: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
+    for e in errors {
+        let messages = by_attribute.entry(e.attribute).or_default();
+        if !messages.contains(&e.message.as_str()) {
+            messages.push(&e.message);
+        }
+    }
+    by_attribute
+        .into_iter()
+        .map(|(attribute, messages)| {
+            let object = match messages.as_slice() {
+                [one] => property_error(attribute, one),
+                many => ErrorObject {
+                    kind: "Error",
+                    error_identifier: format!("{URN}MultipleErrors"),
+                    message: MULTIPLE_ERRORS_MESSAGE.to_string(),
+                    embedded: ErrorObjectEmbedded {
+                        details: None,
+                        errors: Some(many.iter().map(|m| property_error(attribute, m)).collect()),
+                    },
+                },
+            };
+            (attribute, object)
+        })
+        .collect()
 }

@@ -2144,7 +2144,10 @@ tokens), plus `/health` and this document.
 
 Errors are answered in the API v3 error format (the `Error` schema): an \
 `errorIdentifier` such as `urn:openproject-org:api:v3:errors:NotFound`, a message, and \
-for invalid attributes `_embedded.details.attribute`. A path no route serves is \
+for an invalid attribute `_embedded.details.attribute`. When several attributes are \
+invalid at once the answer is one `MultipleErrors` error (422, \"Multiple field \
+constraints have been violated.\") whose `_embedded.errors` lists a \
+PropertyConstraintViolation for each. A path no route serves is \
 answered with 404 and the message `There is no such endpoint: METHOD PATH`; a known \
 path with another method with 405.
 
@@ -2387,7 +2390,9 @@ fn error_responses() -> BTreeMap<&'static str, ResponseObject> {
         (
             "InvalidProperties",
             "A property is invalid (PropertyConstraintViolation); \
-             `_embedded.details.attribute` names it.",
+             `_embedded.details.attribute` names it. Several invalid properties are one \
+             MultipleErrors error with each PropertyConstraintViolation in \
+             `_embedded.errors`.",
         ),
         (
             "Unexpected",
@@ -2733,7 +2738,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                             string(),
                             "`urn:openproject-org:api:v3:errors:` and one of InvalidQuery, \
                              InvalidRequestBody, PropertyConstraintViolation, \
-                             Unauthenticated, MissingPermission, NotFound, \
+                             MultipleErrors, Unauthenticated, MissingPermission, NotFound, \
                              MethodNotAllowed, UpdateConflict, Conflict, TypeNotSupported, \
                              ServiceUnavailable, InternalServerError.",
                         ),
@@ -2742,18 +2747,28 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                     (
                         "_embedded",
                         object(
-                            &[(
-                                "details",
-                                object(&[("attribute", string())], &["attribute"]),
-                            )],
-                            &["details"],
+                            &[
+                                (
+                                    "details",
+                                    object(&[("attribute", string())], &["attribute"]),
+                                ),
+                                (
+                                    "errors",
+                                    described(
+                                        array(schema_ref("Error")),
+                                        "The errors a MultipleErrors error aggregates.",
+                                    ),
+                                ),
+                            ],
+                            &[],
                         ),
                     ),
                 ],
                 &["_type", "errorIdentifier", "message"],
             ),
             "The API v3 error object. `_embedded.details.attribute` names the invalid \
-             attribute of a PropertyConstraintViolation.",
+             attribute of a PropertyConstraintViolation; `_embedded.errors` holds the \
+             errors of a MultipleErrors error.",
         ),
     );
     s.insert(
@@ -3741,7 +3756,7 @@ fn form_links() -> Value {
 fn validation_errors() -> Value {
     json!({
         "type": "object",
-        "description": "The errors a write would meet, by attribute; empty when it would succeed.",
+        "description": "The errors a write would meet, by attribute (a MultipleErrors error for an attribute with several); empty when it would succeed.",
         "additionalProperties": schema_ref("Error")
     })
 }

@@ -20,4 +20,4 @@ pub mod validate;
 pub mod work_package;
 
 pub use time::Timestamp;
-pub use validate::ValidationError;
+pub use validate::{ValidationError, ValidationErrors};

@@ -1,6 +1,8 @@
 //! Rules for values that come from people: logins, e-mail addresses, names,
 //! languages, time zones and passwords. Each returns the normalised value or
 //! a [`ValidationError`] that names the attribute and says what is wrong.
+//! An input of several fields gathers its rules' errors in
+//! [`ValidationErrors`], so that a person sees every mistake at once.
 
 use std::fmt;
 
@@ -28,6 +30,123 @@ impl fmt::Display for ValidationError {
 }
 
 impl std::error::Error for ValidationError {}
+
+/// The errors of one input with several fields, in the order of its fields.
+/// Checks push into it and go on; [`ValidationErrors::finish`] turns it
+/// into an error only when something was pushed, so an error of this type
+/// holds at least one [`ValidationError`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationErrors(Vec<ValidationError>);
+
+impl ValidationErrors {
+    /// An empty list, to push into.
+    pub fn new() -> Self {
+        ValidationErrors(Vec::new())
+    }
+
+    pub fn push(&mut self, e: ValidationError) {
+        self.0.push(e);
+    }
+
+    pub fn add(&mut self, attribute: &'static str, message: impl Into<String>) {
+        self.push(ValidationError::new(attribute, message));
+    }
+
+    /// The value of `result`, or `None` once its error is pushed.
+    pub fn check<T>(&mut self, result: Result<T, ValidationError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn extend(&mut self, other: ValidationErrors) {
+        self.0.extend(other.0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, ValidationError> {
+        self.0.iter()
+    }
+
+    pub fn as_slice(&self) -> &[ValidationError] {
+        &self.0
+    }
+
+    /// The first error pushed: what a caller that shows one message shows.
+    pub fn first(&self) -> Option<&ValidationError> {
+        self.0.first()
+    }
+
+    /// Whether an error about `attribute` was pushed.
+    pub fn has(&self, attribute: &str) -> bool {
+        self.0.iter().any(|e| e.attribute == attribute)
+    }
+
+    /// The first message about `attribute`, for showing next to its field.
+    pub fn message_for(&self, attribute: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.attribute == attribute)
+            .map(|e| e.message.as_str())
+    }
+
+    /// `Ok` when nothing was pushed, else these errors.
+    pub fn finish(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl From<ValidationError> for ValidationErrors {
+    fn from(e: ValidationError) -> Self {
+        ValidationErrors(vec![e])
+    }
+}
+
+impl IntoIterator for ValidationErrors {
+    type Item = ValidationError;
+    type IntoIter = std::vec::IntoIter<ValidationError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ValidationErrors {
+    type Item = &'a ValidationError;
+    type IntoIter = std::slice::Iter<'a, ValidationError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// The messages one after the other: each is a sentence.
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(&e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
 
 pub const LOGIN_MAX: usize = 256;
 pub const NAME_MAX: usize = 255;
@@ -178,6 +297,28 @@ pub fn password(raw: &str, min_length: usize) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_gathered_in_order() {
+        let mut errors = ValidationErrors::new();
+        assert_eq!(errors.clone().finish(), Ok(()));
+        assert_eq!(errors.check(login("ok")), Some("ok".to_string()));
+        assert_eq!(errors.check(login("")), None);
+        assert_eq!(errors.check(email("nope")), None);
+        errors.add("firstName", "First name can't be blank.");
+        assert_eq!(errors.len(), 3);
+        assert!(errors.has("email") && !errors.has("lastName"));
+        assert_eq!(errors.message_for("login"), Some("Login can't be blank."));
+        let attributes: Vec<_> = errors.iter().map(|e| e.attribute).collect();
+        assert_eq!(attributes, ["login", "email", "firstName"]);
+        assert!(errors
+            .to_string()
+            .starts_with("Login can't be blank. Email "));
+        let err = errors.finish().unwrap_err();
+        assert_eq!(err.first().map(|e| e.attribute), Some("login"));
+        let one: ValidationErrors = ValidationError::new("subject", "x").into();
+        assert_eq!(one.len(), 1);
+    }
 
     #[test]
     fn logins() {

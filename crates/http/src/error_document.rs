@@ -6,6 +6,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use steward_domain::ValidationError;
 
 const URN: &str = "urn:openproject-org:api:v3:errors:";
 
@@ -13,13 +14,20 @@ const URN: &str = "urn:openproject-org:api:v3:errors:";
 pub const HAL_JSON: &str = "application/hal+json";
 
 /// One error answer: status, the last part of the error's URN, the message
-/// and, for a property that failed validation, its name.
+/// and, for a property that failed validation, its name. An answer that
+/// aggregates several errors (`MultipleErrors`) embeds them under
+/// `_embedded.errors`, each a PropertyConstraintViolation naming its
+/// attribute: the body is still one error object, as API v3 promises.
 pub struct ErrorDocument<'a> {
     pub status: StatusCode,
     pub identifier: &'static str,
     pub message: &'a str,
     pub attribute: Option<&'static str>,
+    pub errors: &'a [ValidationError],
 }
+
+/// The message of an error that aggregates several validation errors.
+pub const MULTIPLE_ERRORS_MESSAGE: &str = "Multiple field constraints have been violated.";
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -29,12 +37,28 @@ struct Body<'a> {
     error_identifier: String,
     message: &'a str,
     #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
-    embedded: Option<Embedded>,
+    embedded: Option<Embedded<'a>>,
+}
+
+/// One property's error, as it stands alone or inside `MultipleErrors`.
+fn property_error<'a>(attribute: &'static str, message: &'a str) -> Body<'a> {
+    Body {
+        kind: "Error",
+        error_identifier: format!("{URN}PropertyConstraintViolation"),
+        message,
+        embedded: Some(Embedded {
+            details: Some(Details { attribute }),
+            errors: None,
+        }),
+    }
 }
 
 #[derive(Serialize)]
-struct Embedded {
-    details: Details,
+struct Embedded<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Details>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<Body<'a>>>,
 }
 
 #[derive(Serialize)]
@@ -44,13 +68,27 @@ struct Details {
 
 impl IntoResponse for ErrorDocument<'_> {
     fn into_response(self) -> Response {
+        let embedded = if self.errors.is_empty() {
+            self.attribute.map(|attribute| Embedded {
+                details: Some(Details { attribute }),
+                errors: None,
+            })
+        } else {
+            Some(Embedded {
+                details: None,
+                errors: Some(
+                    self.errors
+                        .iter()
+                        .map(|e| property_error(e.attribute, &e.message))
+                        .collect(),
+                ),
+            })
+        };
         let body = Body {
             kind: "Error",
             error_identifier: format!("{URN}{}", self.identifier),
             message: self.message,
-            embedded: self.attribute.map(|attribute| Embedded {
-                details: Details { attribute },
-            }),
+            embedded,
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut res = (self.status, bytes).into_response();
@@ -87,6 +125,7 @@ pub fn body_too_large(limit: usize) -> Response {
         identifier: "InvalidRequestBody",
         message: &body_too_large_message(limit),
         attribute: None,
+        errors: &[],
     }
     .into_response()
 }
@@ -135,6 +174,7 @@ pub fn slow_body(e: &(dyn std::error::Error + 'static)) -> Option<Response> {
             identifier: "InvalidRequestBody",
             message: &message,
             attribute: None,
+            errors: &[],
         }
         .into_response()
     })
@@ -147,6 +187,7 @@ pub fn unreadable_body() -> Response {
         identifier: "InvalidRequestBody",
         message: "The request body could not be read completely.",
         attribute: None,
+        errors: &[],
     }
     .into_response()
 }
@@ -176,6 +217,7 @@ pub fn internal(cause: &str) -> Response {
         identifier: "InternalServerError",
         message: &internal_message(cause),
         attribute: None,
+        errors: &[],
     }
     .into_response()
 }

@@ -2,7 +2,7 @@
 //! passwords, and make sure an instance has an administrator.
 
 use steward_domain::user::{NewUser, User, UserChanges, UserId, UserStatus};
-use steward_domain::{validate, Timestamp, ValidationError};
+use steward_domain::{validate, Timestamp, ValidationError, ValidationErrors};
 use steward_storage::users::{self, UserFilter, UserSort};
 use steward_storage::{login_attempts, sessions, Conn};
 
@@ -94,59 +94,85 @@ impl Services {
     }
 
     pub async fn create_user(&self, input: CreateUser) -> Result<User, ServiceError> {
+        // Every field is checked and every refusal reported together; the
+        // password is hashed only once all passed.
+        let mut errors = ValidationErrors::new();
         let status = match input.status.as_deref().map(str::trim) {
-            None | Some("" | "active") => UserStatus::Active,
-            Some("invited") => UserStatus::Invited,
+            None | Some("" | "active") => Some(UserStatus::Active),
+            Some("invited") => Some(UserStatus::Invited),
             Some(other) => {
-                return Err(ValidationError::new(
+                errors.add(
                     "status",
                     format!("Status {other:?} is not allowed for a new user; use \"active\" or \"invited\"."),
-                )
-                .into())
+                );
+                None
             }
         };
-        let email = validate::email(&required(input.email, "email", "Email")?)?;
+        let email =
+            errors.check(required(input.email, "email", "Email").and_then(|v| validate::email(&v)));
         // An invited person may have no login yet: their email serves, as in OpenProject.
         let login = match (input.login, status) {
-            (None, UserStatus::Invited) => email.clone(),
-            (login, _) => validate::login(&required(login, "login", "Login")?)?,
+            (None, Some(UserStatus::Invited)) => email.clone(),
+            (login, _) => {
+                errors.check(required(login, "login", "Login").and_then(|v| validate::login(&v)))
+            }
+        };
+        let firstname = errors.check(
+            required(input.firstname, "firstName", "First name")
+                .and_then(|v| validate::name("firstName", &v)),
+        );
+        let lastname = errors.check(
+            required(input.lastname, "lastName", "Last name")
+                .and_then(|v| validate::name("lastName", &v)),
+        );
+        let language = errors.check(validate::language(
+            input.language.as_deref().unwrap_or("en"),
+        ));
+        let time_zone = errors.check(validate::time_zone(
+            input.time_zone.as_deref().unwrap_or("UTC"),
+        ));
+        match (status, &input.password) {
+            (Some(UserStatus::Active), None) => {
+                errors.add("password", "Password can't be blank for an active user.");
+            }
+            (Some(UserStatus::Invited), Some(_)) => {
+                errors.add("password", "An invited user sets their own password.");
+            }
+            (_, Some(pw)) => {
+                errors.check(validate::password(pw, self.policy.password_min_length));
+            }
+            (_, None) => {}
+        }
+        errors.finish()?;
+        let (
+            Some(status),
+            Some(email),
+            Some(login),
+            Some(firstname),
+            Some(lastname),
+            Some(language),
+            Some(time_zone),
+        ) = (
+            status, email, login, firstname, lastname, language, time_zone,
+        )
+        else {
+            return Err(ServiceError::Internal(
+                "a user check refused without a reason".into(),
+            ));
         };
         let new = NewUser {
             login,
-            firstname: validate::name(
-                "firstName",
-                &required(input.firstname, "firstName", "First name")?,
-            )?,
-            lastname: validate::name(
-                "lastName",
-                &required(input.lastname, "lastName", "Last name")?,
-            )?,
+            firstname,
+            lastname,
             email,
             admin: input.admin,
             status,
-            language: validate::language(input.language.as_deref().unwrap_or("en"))?,
-            time_zone: validate::time_zone(input.time_zone.as_deref().unwrap_or("UTC"))?,
+            language,
+            time_zone,
         };
-        let hash = match (status, input.password) {
-            (UserStatus::Active, None) => {
-                return Err(ValidationError::new(
-                    "password",
-                    "Password can't be blank for an active user.",
-                )
-                .into())
-            }
-            (UserStatus::Invited, Some(_)) => {
-                return Err(ValidationError::new(
-                    "password",
-                    "An invited user sets their own password.",
-                )
-                .into())
-            }
-            (_, Some(pw)) => {
-                validate::password(&pw, self.policy.password_min_length)?;
-                Some(passwords::hash(pw, self.policy.argon2).await?)
-            }
-            (_, None) => None,
+        let hash = match input.password {
+            Some(pw) => Some(passwords::hash(pw, self.policy.argon2).await?),
+            None => None,
         };
         let mut tx = self.db.begin().await?;
         let user = users::insert(&mut tx, &new, hash.as_deref(), Timestamp::now())
@@ -166,29 +192,9 @@ impl Services {
     /// Changes an account. Taking away the last active administrator's
     /// admin flag is refused; a new password ends the user's sessions.
     pub async fn update_user(&self, id: UserId, input: UpdateUser) -> Result<User, ServiceError> {
-        let changes = UserChanges {
-            login: input.login.map(|v| validate::login(&v)).transpose()?,
-            firstname: input
-                .firstname
-                .map(|v| validate::name("firstName", &v))
-                .transpose()?,
-            lastname: input
-                .lastname
-                .map(|v| validate::name("lastName", &v))
-                .transpose()?,
-            email: input.email.map(|v| validate::email(&v)).transpose()?,
-            admin: input.admin,
-            language: input.language.map(|v| validate::language(&v)).transpose()?,
-            time_zone: input
-                .time_zone
-                .map(|v| validate::time_zone(&v))
-                .transpose()?,
-        };
+        let changes = self.checked_changes(&input)?;
         let hash = match input.password {
-            Some(pw) => {
-                validate::password(&pw, self.policy.password_min_length)?;
-                Some(passwords::hash(pw, self.policy.argon2).await?)
-            }
+            Some(pw) => Some(passwords::hash(pw, self.policy.argon2).await?),
             None => None,
         };
         let now = Timestamp::now();
@@ -391,6 +397,35 @@ impl Services {
             user: Box::new(user),
             generated_password: generated,
         })
+    }
+}
+
+impl Services {
+    /// The changes `input` asks for, checked: every refused field is
+    /// reported at once. The password is checked, not hashed.
+    pub(crate) fn checked_changes(
+        &self,
+        input: &UpdateUser,
+    ) -> Result<UserChanges, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let mut check =
+            |v: &Option<String>, rule: &dyn Fn(&str) -> Result<String, ValidationError>| {
+                v.as_deref().and_then(|v| errors.check(rule(v)))
+            };
+        let changes = UserChanges {
+            login: check(&input.login, &validate::login),
+            firstname: check(&input.firstname, &|v| validate::name("firstName", v)),
+            lastname: check(&input.lastname, &|v| validate::name("lastName", v)),
+            email: check(&input.email, &validate::email),
+            admin: input.admin,
+            language: check(&input.language, &validate::language),
+            time_zone: check(&input.time_zone, &validate::time_zone),
+        };
+        if let Some(pw) = &input.password {
+            errors.check(validate::password(pw, self.policy.password_min_length));
+        }
+        errors.finish()?;
+        Ok(changes)
     }
 }
 

@@ -443,10 +443,9 @@ impl Services {
                 .is_some_and(|old| old.eq_ignore_ascii_case(new.trim()))
         };
         if input.email.as_deref().is_some_and(|e| !same(e)) {
-            // A malformed address is reported as such, before the password.
-            if let Some(e) = &input.email {
-                validate::email(e).map_err(ServiceError::from)?;
-            }
+            // Malformed values (the address among them) are reported as
+            // such, all of them, before the password is asked for.
+            self.checked_changes(&input).map_err(ServiceError::from)?;
             self.reauthenticate(user, current_password, client).await?;
         }
         Ok(self.update_user(user.id, input).await?)

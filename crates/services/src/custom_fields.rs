@@ -12,12 +12,13 @@ use steward_domain::custom_field::{
 };
 use steward_domain::project::ProjectId;
 use steward_domain::user::{PrincipalKind, UserId};
-use steward_domain::{Timestamp, ValidationError};
+use steward_domain::{Timestamp, ValidationError, ValidationErrors};
 use steward_storage::custom_fields::{self as store, StoredValue};
 use steward_storage::journals::Journal;
 use steward_storage::{members, users, Conn, StorageError};
 
 use crate::authz::Access;
+use crate::error::gather;
 use crate::work_packages::NamedChange;
 use crate::{ServiceError, Services};
 
@@ -422,10 +423,12 @@ impl Services {
                 }
             }
         }
+        // Every value is checked, and every refusal reported together.
+        let mut errors = ValidationErrors::new();
         let mut result: HashMap<CustomFieldId, Option<Value>> = HashMap::new();
         for (field_id, raw) in &input.values {
             let Some(field) = fields.iter().find(|f| f.id == *field_id) else {
-                return Err(ValidationError::new(
+                errors.add(
                     "customField",
                     format!(
                         "{} is not a custom field of {}.",
@@ -435,15 +438,20 @@ impl Services {
                             Kind::User => "users",
                         }
                     ),
-                )
-                .into());
+                );
+                continue;
             };
-            let value = field.parse(raw)?;
+            let Some(value) = errors.check(field.parse(raw)) else {
+                continue;
+            };
             if let Some(Value::User(uid)) = value {
                 // An unchanged person stays valid even if they left the
                 // project, unless the work package moves to another one.
                 if current.get(&field.id) != Some(&Value::User(uid)) || moved {
-                    check_user_value(conn, field, uid, project.map(|(p, _)| p)).await?;
+                    gather(
+                        &mut errors,
+                        check_user_value(conn, field, uid, project.map(|(p, _)| p)).await,
+                    )?;
                 }
             }
             result.insert(field.id, value);
@@ -453,7 +461,10 @@ impl Services {
                 if let (false, Some(Value::User(uid))) =
                     (result.contains_key(&field.id), current.get(&field.id))
                 {
-                    check_user_value(conn, field, *uid, project.map(|(p, _)| p)).await?;
+                    gather(
+                        &mut errors,
+                        check_user_value(conn, field, *uid, project.map(|(p, _)| p)).await,
+                    )?;
                 }
             }
         }
@@ -465,13 +476,15 @@ impl Services {
                 None => current.get(&field.id).cloned(),
             };
             let check = id.is_none() || input.validate_all || given;
-            if field.is_required && check && after.is_none() {
-                return Err(field.missing().into());
+            // A refused value is not reported as missing as well.
+            if field.is_required && check && after.is_none() && !errors.has(field.attribute()) {
+                errors.push(field.missing());
             }
             if given && after.as_ref() != current.get(&field.id) {
                 changes.push((field.id, after));
             }
         }
+        errors.finish()?;
         Ok(PreparedValues {
             kind: Some(kind),
             changes,

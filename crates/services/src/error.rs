@@ -6,13 +6,14 @@
 //! command line's error line); the HTTP front-ends never show it to the
 //! caller, who gets a generic message and the request id to quote.
 
-use steward_domain::ValidationError;
+use steward_domain::{ValidationError, ValidationErrors};
 use steward_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// The input was refused; every error found is listed (at least one).
     #[error("{0}")]
-    Invalid(#[from] ValidationError),
+    Invalid(ValidationErrors),
     #[error("{0} not found")]
     NotFound(&'static str),
     /// The caller may see the resource but not do this to it.
@@ -37,6 +38,35 @@ impl ServiceError {
     /// An internal failure: `what` was being done when `cause` happened.
     pub fn internal(what: impl std::fmt::Display, cause: impl std::fmt::Display) -> Self {
         ServiceError::Internal(format!("{what}: {cause}"))
+    }
+}
+
+impl From<ValidationError> for ServiceError {
+    fn from(e: ValidationError) -> Self {
+        ServiceError::Invalid(e.into())
+    }
+}
+
+impl From<ValidationErrors> for ServiceError {
+    fn from(e: ValidationErrors) -> Self {
+        ServiceError::Invalid(e)
+    }
+}
+
+/// The value of `result`; or, when it is a validation failure, `None` once
+/// its errors are pushed into `errors`, so that checking goes on. Any
+/// other failure is returned.
+pub(crate) fn gather<T>(
+    errors: &mut ValidationErrors,
+    result: Result<T, ServiceError>,
+) -> Result<Option<T>, ServiceError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(ServiceError::Invalid(e)) => {
+            errors.extend(e);
+            Ok(None)
+        }
+        Err(other) => Err(other),
     }
 }
 

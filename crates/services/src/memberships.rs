@@ -502,7 +502,7 @@ mod tests {
         ] {
             let e = check_roles(&all, ids, global).unwrap_err();
             assert!(
-                matches!(e, ServiceError::Invalid(ref v) if v.attribute == "roles"),
+                matches!(e, ServiceError::Invalid(ref v) if v.has("roles")),
                 "{ids:?}"
             );
         }

@@ -3,11 +3,12 @@
 
 use steward_domain::permission::{Permission, MODULES};
 use steward_domain::project::{self, Project, ProjectId};
-use steward_domain::{Timestamp, ValidationError};
+use steward_domain::{Timestamp, ValidationError, ValidationErrors};
 use steward_storage::projects::{self, NewProject, ProjectChanges, ProjectFilter};
 use steward_storage::{members, roles, Conn, StorageError};
 
 use crate::authz::Access;
+use crate::error::gather;
 use crate::{ServiceError, Services};
 
 /// Modules a new project gets when none are named.
@@ -95,21 +96,37 @@ impl Services {
                 "You are not allowed to create projects.".into(),
             ));
         }
-        let name = project::validate_name(input.name.as_deref().unwrap_or(""))?;
+        // Every field is checked and every refusal reported together.
+        let mut errors = ValidationErrors::new();
+        let name = errors.check(project::validate_name(input.name.as_deref().unwrap_or("")));
         let identifier = match input.identifier {
-            Some(i) => project::validate_identifier(&i)?,
-            None => project::validate_identifier(&project::identifier_from_name(&name))?,
+            Some(i) => errors.check(project::validate_identifier(&i)),
+            // Made from the name: a refused name says what is wrong.
+            None => name.as_deref().and_then(|n| {
+                errors.check(project::validate_identifier(
+                    &project::identifier_from_name(n),
+                ))
+            }),
         };
         let modules = match input.modules {
-            Some(m) => validate_modules(&m)?,
-            None => DEFAULT_MODULES.iter().map(ToString::to_string).collect(),
+            Some(m) => gather(&mut errors, validate_modules(&m))?,
+            None => Some(DEFAULT_MODULES.iter().map(ToString::to_string).collect()),
         };
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let parent_id = input.parent_id.flatten();
         if let Some(pid) = parent_id {
-            self.check_parent(&mut tx, access, None, pid).await?;
+            gather(
+                &mut errors,
+                self.check_parent(&mut tx, access, None, pid).await,
+            )?;
         }
+        errors.finish()?;
+        let (Some(name), Some(identifier), Some(modules)) = (name, identifier, modules) else {
+            return Err(ServiceError::Internal(
+                "a project check refused without a reason".into(),
+            ));
+        };
         let id = projects::insert(
             &mut tx,
             &NewProject {
@@ -209,23 +226,32 @@ impl Services {
                 "You are not allowed to change this project's modules.".into(),
             ));
         }
+        let mut errors = ValidationErrors::new();
         let changes = ProjectChanges {
             identifier: input
                 .identifier
-                .map(|i| project::validate_identifier(&i))
-                .transpose()?,
-            name: input.name.map(|n| project::validate_name(&n)).transpose()?,
+                .and_then(|i| errors.check(project::validate_identifier(&i))),
+            name: input
+                .name
+                .and_then(|n| errors.check(project::validate_name(&n))),
             description: input.description,
             public: input.public,
             active: input.active,
             parent_id: input.parent_id,
         };
-        let modules = input.modules.map(|m| validate_modules(&m)).transpose()?;
+        let modules = match input.modules {
+            Some(m) => gather(&mut errors, validate_modules(&m))?,
+            None => None,
+        };
         let mut tx = self.db.begin().await?;
         if let Some(Some(parent)) = changes.parent_id {
-            self.check_parent(&mut tx, access, Some(current.id), parent)
-                .await?;
+            gather(
+                &mut errors,
+                self.check_parent(&mut tx, access, Some(current.id), parent)
+                    .await,
+            )?;
         }
+        errors.finish()?;
         projects::update(&mut tx, current.id, &changes, Timestamp::now())
             .await
             .map_err(project_uniqueness)?;

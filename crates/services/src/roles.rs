@@ -318,7 +318,7 @@ mod tests {
 
     fn attribute(e: ServiceError) -> &'static str {
         match e {
-            ServiceError::Invalid(v) => v.attribute,
+            ServiceError::Invalid(v) => v.first().map_or("", |e| e.attribute),
             other => panic!("not a validation error: {other:?}"),
         }
     }

@@ -5,7 +5,7 @@
 use steward_domain::date::Date;
 use steward_domain::permission::Permission;
 use steward_domain::project::{Project, ProjectId};
-use steward_domain::{Timestamp, ValidationError};
+use steward_domain::{Timestamp, ValidationError, ValidationErrors};
 use steward_storage::lookups::{self, NewVersion, Version};
 use steward_storage::{projects, StorageError};
 
@@ -91,31 +91,33 @@ impl Services {
                 "You are not allowed to manage the versions of this project.".into(),
             ));
         }
+        // Every field is checked and every refusal reported together.
+        let mut errors = ValidationErrors::new();
         let name = input.name.as_deref().map(str::trim).unwrap_or("");
         if name.is_empty() {
-            return Err(invalid("name", "Name can't be blank."));
-        }
-        if name.chars().count() > NAME_MAX {
-            return Err(invalid(
+            errors.add("name", "Name can't be blank.");
+        } else if name.chars().count() > NAME_MAX {
+            errors.add(
                 "name",
                 format!("Name is too long (maximum is {NAME_MAX} characters)."),
-            ));
+            );
         }
         let status = input.status.as_deref().map(str::trim).unwrap_or("open");
         if !STATUSES.contains(&status) {
-            return Err(invalid(
+            errors.add(
                 "status",
                 format!("Status {status:?} is not one of {}.", STATUSES.join(", ")),
-            ));
+            );
         }
         if let (Some(start), Some(due)) = (input.start_date, input.due_date) {
             if due < start {
-                return Err(invalid(
+                errors.add(
                     "endDate",
                     "The finish date must not be before the start date.",
-                ));
+                );
             }
         }
+        errors.finish()?;
         let id = lookups::insert_version(
             &mut tx,
             &NewVersion {

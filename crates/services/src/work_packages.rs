@@ -13,13 +13,14 @@ use steward_domain::permission::Permission;
 use steward_domain::project::{Project, ProjectId};
 use steward_domain::user::{PrincipalKind, User, UserId};
 use steward_domain::work_package::{self, Change, WorkPackageId, WorkPackageState};
-use steward_domain::{Timestamp, ValidationError};
+use steward_domain::{Timestamp, ValidationError, ValidationErrors};
 use steward_storage::journals::{self, Journal};
 use steward_storage::work_packages::{self as wps, Query, WorkPackageRow};
 use steward_storage::{lookups, projects, users, Conn, Param};
 
 use crate::authz::Access;
-use crate::custom_fields::{CustomHistory, CustomValuesInput};
+use crate::custom_fields::{CustomHistory, CustomValuesInput, PreparedValues};
+use crate::error::gather;
 use crate::{ServiceError, Services};
 
 pub const SUBJECT_MAX: usize = 255;
@@ -120,6 +121,37 @@ async fn creation_target(
 
 fn invalid(attribute: &'static str, message: impl Into<String>) -> ServiceError {
     ValidationError::new(attribute, message).into()
+}
+
+fn stale() -> ServiceError {
+    ServiceError::StaleLockVersion(
+        "The work package was changed by someone else since you read it (lockVersion mismatch). Reload it and apply your change again.".into(),
+    )
+}
+
+/// A check came back without a value and without saying why: a bug here,
+/// not the caller's doing.
+fn unexplained() -> ServiceError {
+    ServiceError::Internal("a work-package check refused without a reason".into())
+}
+
+/// What checking a new work package found: its project and custom values
+/// when they passed, and every error of every field.
+struct CheckedNew {
+    project: Option<Project>,
+    custom: Option<PreparedValues>,
+    errors: ValidationErrors,
+}
+
+impl CheckedNew {
+    /// The project and custom values to write, or every error found.
+    fn finish(self) -> Result<(Project, PreparedValues), ServiceError> {
+        self.errors.finish()?;
+        match (self.project, self.custom) {
+            (Some(p), Some(c)) => Ok((p, c)),
+            _ => Err(unexplained()),
+        }
+    }
 }
 
 /// A new work package as its transaction read it, with its project.
@@ -318,24 +350,8 @@ impl Services {
         input: WorkPackageInput,
     ) -> Result<CreatedWorkPackage, ServiceError> {
         let mut tx = self.db.begin().await?;
-        let project = creation_target(&mut tx, access, input.project_id).await?;
-        let project_id = project.id;
-        // Read once here and handed to `apply`: inside the write transaction
-        // every statement holds SQLite's single write lock.
-        let mut lookups = Lookups::default();
-        let base = new_state(&mut tx, &mut lookups, project_id, author.id).await?;
-        let state = self
-            .apply(&mut tx, &mut lookups, access, None, &base, &input)
-            .await?;
-        let custom = self
-            .prepare_custom_values(
-                &mut tx,
-                CustomKind::WorkPackage,
-                None,
-                Some((project_id, true)),
-                &input.custom_fields,
-            )
-            .await?;
+        let (state, checked) = self.check_new(&mut tx, access, author, &input).await?;
+        let (project, custom) = checked.finish()?;
         let now = Timestamp::now();
         let wp = wps::insert(&mut tx, &state, now).await?;
         // Before the journal, which records the custom values too.
@@ -384,39 +400,23 @@ impl Services {
             .visible_project(&mut tx, access, current.state.project_id)
             .await?
             .ok_or(ServiceError::NotFound("work package"))?;
-        let lock_version = lock_version.ok_or_else(|| {
-            invalid(
+        let mut errors = ValidationErrors::new();
+        if lock_version.is_none() {
+            errors.add(
                 "lockVersion",
                 "lockVersion is required to update a work package.",
-            )
-        })?;
-        if lock_version != current.lock_version {
-            return Err(ServiceError::StaleLockVersion(
-                "The work package was changed by someone else since you read it (lockVersion mismatch). Reload it and apply your change again.".into(),
-            ));
+            );
         }
-        let state = self
-            .apply(
-                &mut tx,
-                &mut Lookups::default(),
-                access,
-                Some((id, &current.state)),
-                &current.state,
-                &input,
-            )
+        if lock_version.is_some_and(|v| v != current.lock_version) {
+            return Err(stale());
+        }
+        let (state, custom) = self
+            .check_change(&mut tx, access, id, &current.state, &input, &mut errors)
             .await?;
-        let custom = self
-            .prepare_custom_values(
-                &mut tx,
-                CustomKind::WorkPackage,
-                Some(id),
-                Some((
-                    state.project_id,
-                    state.project_id != current.state.project_id,
-                )),
-                &input.custom_fields,
-            )
-            .await?;
+        errors.finish()?;
+        let (Some(lock_version), Some(custom)) = (lock_version, custom) else {
+            return Err(unexplained());
+        };
         let changed = state != current.state || custom.changed();
         let comment = comment
             .map(|c| c.trim().to_string())
@@ -501,7 +501,98 @@ impl Services {
         Ok(())
     }
 
-    /// Validates `input` against `base` and returns the resulting state.
+    /// Checks a new work package: its project (which must be open to the
+    /// caller; `Forbidden` otherwise), then every field even when the
+    /// project was refused, so that all errors are reported at once.
+    /// Shared by creation and its dry run.
+    async fn check_new(
+        &self,
+        conn: &mut Conn,
+        access: &Access,
+        author: &User,
+        input: &WorkPackageInput,
+    ) -> Result<(WorkPackageState, CheckedNew), ServiceError> {
+        let mut errors = ValidationErrors::new();
+        let project = gather(
+            &mut errors,
+            creation_target(conn, access, input.project_id).await,
+        )?;
+        // Read once here and handed to `apply`: inside the write transaction
+        // every statement holds SQLite's single write lock.
+        let mut lookups = Lookups::default();
+        let project_id = project.as_ref().map_or(0, |p| p.id);
+        let base = new_state(conn, &mut lookups, project_id, author.id).await?;
+        let state = self
+            .apply(conn, &mut lookups, access, None, &base, input, &mut errors)
+            .await?;
+        let custom = match &project {
+            Some(p) => gather(
+                &mut errors,
+                self.prepare_custom_values(
+                    conn,
+                    CustomKind::WorkPackage,
+                    None,
+                    Some((p.id, true)),
+                    &input.custom_fields,
+                )
+                .await,
+            )?,
+            None => None,
+        };
+        Ok((
+            state,
+            CheckedNew {
+                project,
+                custom,
+                errors,
+            },
+        ))
+    }
+
+    /// Checks a change of work package `id` (now `current`): every field
+    /// and the custom values, errors pushed into `errors`. Returns the
+    /// state after the change and the custom values to write (`None` when
+    /// they were refused). Shared by the update and its dry run.
+    async fn check_change(
+        &self,
+        conn: &mut Conn,
+        access: &Access,
+        id: WorkPackageId,
+        current: &WorkPackageState,
+        input: &WorkPackageInput,
+        errors: &mut ValidationErrors,
+    ) -> Result<(WorkPackageState, Option<PreparedValues>), ServiceError> {
+        let state = self
+            .apply(
+                conn,
+                &mut Lookups::default(),
+                access,
+                Some((id, current)),
+                current,
+                input,
+                errors,
+            )
+            .await?;
+        let custom = gather(
+            errors,
+            self.prepare_custom_values(
+                conn,
+                CustomKind::WorkPackage,
+                Some(id),
+                Some((state.project_id, state.project_id != current.project_id)),
+                &input.custom_fields,
+            )
+            .await,
+        )?;
+        Ok((state, custom))
+    }
+
+    /// Lays `input` over `base` and returns the resulting state, pushing
+    /// every field's errors into `errors` (the state must then not be
+    /// written). Checks that need the project are left out when `errors`
+    /// already refuses it; checks that need another field's value are
+    /// left out when that value was refused.
+    #[allow(clippy::too_many_arguments)]
     async fn apply(
         &self,
         conn: &mut Conn,
@@ -510,6 +601,7 @@ impl Services {
         current: Option<(WorkPackageId, &WorkPackageState)>,
         base: &WorkPackageState,
         input: &WorkPackageInput,
+        errors: &mut ValidationErrors,
     ) -> Result<WorkPackageState, ServiceError> {
         let current_id = current.map(|(id, _)| id);
         let current = current.map(|(_, s)| s);
@@ -517,18 +609,17 @@ impl Services {
         if let Some(p) = input.project_id {
             s.project_id = p;
         }
+        let project_known = !errors.has("project");
         if let Some(v) = &input.subject {
-            let v = v.trim();
-            if v.chars().count() > SUBJECT_MAX {
-                return Err(invalid(
-                    "subject",
-                    format!("Subject is too long (maximum is {SUBJECT_MAX} characters)."),
-                ));
-            }
-            s.subject = v.to_string();
+            s.subject = v.trim().to_string();
         }
-        if s.subject.is_empty() {
-            return Err(invalid("subject", "Subject can't be blank."));
+        if s.subject.chars().count() > SUBJECT_MAX {
+            errors.add(
+                "subject",
+                format!("Subject is too long (maximum is {SUBJECT_MAX} characters)."),
+            );
+        } else if s.subject.is_empty() {
+            errors.add("subject", "Subject can't be blank.");
         }
         if let Some(v) = &input.description {
             s.description = v.clone();
@@ -536,16 +627,21 @@ impl Services {
         if let Some(t) = input.type_id {
             s.type_id = t;
         }
-        let is_milestone = lookups
+        let is_milestone = match lookups
             .types(conn)
             .await?
             .iter()
             .find(|t| t.id == s.type_id)
-            .ok_or_else(|| invalid("type", format!("Type {} does not exist.", s.type_id)))?
-            .is_milestone;
+        {
+            Some(t) => t.is_milestone,
+            None => {
+                errors.add("type", format!("Type {} does not exist.", s.type_id));
+                false
+            }
+        };
         if let Some(v) = input.status_id {
             if !lookups.statuses(conn).await?.iter().any(|st| st.id == v) {
-                return Err(invalid("status", format!("Status {v} does not exist.")));
+                errors.add("status", format!("Status {v} does not exist."));
             }
             s.status_id = v;
         }
@@ -556,7 +652,7 @@ impl Services {
                 .iter()
                 .any(|p| p.id == v && p.active)
             {
-                return Err(invalid("priority", format!("Priority {v} does not exist.")));
+                errors.add("priority", format!("Priority {v} does not exist."));
             }
             s.priority_id = v;
         }
@@ -580,7 +676,12 @@ impl Services {
         ] {
             // An unchanged reference stays valid even if the person left the project.
             if let Some(uid) = value.filter(|v| Some(*v) != before || input.project_id.is_some()) {
-                self.check_assignable(conn, attr, s.project_id, uid).await?;
+                if project_known {
+                    gather(
+                        errors,
+                        self.check_assignable(conn, attr, s.project_id, uid).await,
+                    )?;
+                }
             }
         }
         if let Some(v) = input.start_date {
@@ -597,18 +698,17 @@ impl Services {
                 _ => {}
             }
             if s.start_date != s.due_date {
-                return Err(invalid(
+                errors.add(
                     "date",
                     "A milestone has a single date: start and finish must be the same.",
-                ));
+                );
             }
-        }
-        if let (Some(a), Some(b)) = (s.start_date, s.due_date) {
+        } else if let (Some(a), Some(b)) = (s.start_date, s.due_date) {
             if a > b {
-                return Err(invalid(
+                errors.add(
                     "dueDate",
                     "The finish date must not be before the start date.",
-                ));
+                );
             }
         }
         for (attr, value, slot) in [
@@ -625,35 +725,32 @@ impl Services {
         ] {
             if let Some(v) = value {
                 if v.is_some_and(|h| !(0.0..=1_000_000.0).contains(&h)) {
-                    return Err(invalid(attr, "Time must be between 0 and 1,000,000 hours."));
+                    errors.add(attr, "Time must be between 0 and 1,000,000 hours.");
                 }
                 *slot = v;
             }
         }
         if let Some(v) = input.done_ratio {
             if v.is_some_and(|r| !(0..=100).contains(&r)) {
-                return Err(invalid(
-                    "percentageDone",
-                    "% Complete must be between 0 and 100.",
-                ));
+                errors.add("percentageDone", "% Complete must be between 0 and 100.");
             }
             s.done_ratio = v;
         }
         if let Some(v) = input.version_id {
-            if let Some(vid) = v {
+            if let Some(vid) = v.filter(|_| project_known) {
                 let version = lookups::version(conn, vid).await?;
                 if version.is_none_or(|ver| ver.project_id != s.project_id) {
-                    return Err(invalid(
-                        "version",
-                        "The version does not exist in this project.",
-                    ));
+                    errors.add("version", "The version does not exist in this project.");
                 }
             }
             s.version_id = v;
         }
         if let Some(v) = input.parent_id {
             if let Some(pid) = v {
-                self.check_parent_wp(conn, access, current_id, pid).await?;
+                gather(
+                    errors,
+                    self.check_parent_wp(conn, access, current_id, pid).await,
+                )?;
             }
             s.parent_id = v;
         }
@@ -886,6 +983,42 @@ impl Services {
             .collect())
     }
 
+    /// The refusal of a create (`id` is `None`) or an update whose input
+    /// had fields the front-end could not even read: their errors
+    /// (`malformed`; `input` leaves those fields alone), then those the
+    /// dry run ([`Self::validate_work_package`]) finds in the rest, so that
+    /// every field's message comes back at once. Nothing is written. A
+    /// failure of the dry run that is not about the values (not allowed, a
+    /// stale lock version, the database) is that failure.
+    pub async fn refuse_malformed_work_package(
+        &self,
+        access: &Access,
+        user: &User,
+        id: Option<WorkPackageId>,
+        lock_version: Option<i64>,
+        input: WorkPackageInput,
+        mut malformed: ValidationErrors,
+    ) -> ServiceError {
+        match self
+            .validate_work_package(access, user, id, lock_version, input)
+            .await
+        {
+            Ok(()) => ServiceError::Invalid(malformed),
+            Err(ServiceError::Invalid(more)) => {
+                let unreadable: Vec<&'static str> = malformed.iter().map(|e| e.attribute).collect();
+                for e in more {
+                    // A field left alone for being malformed may be refused
+                    // again for what it then is: its own message says why.
+                    if !unreadable.contains(&e.attribute) {
+                        malformed.push(e);
+                    }
+                }
+                ServiceError::Invalid(malformed)
+            }
+            Err(other) => other,
+        }
+    }
+
     /// Runs the checks of `create_work_package` (`id` is `None`) or
     /// `update_work_package` on `input` without writing anything: they run
     /// in a transaction that is rolled back. For forms, which show what a
@@ -905,21 +1038,8 @@ impl Services {
         let result: Result<(), ServiceError> = async {
             match id {
                 None => {
-                    let project_id = creation_target(&mut tx, access, input.project_id)
-                        .await?
-                        .id;
-                    let mut lookups = Lookups::default();
-                    let base = new_state(&mut tx, &mut lookups, project_id, user.id).await?;
-                    self.apply(&mut tx, &mut lookups, access, None, &base, &input)
-                        .await?;
-                    self.prepare_custom_values(
-                        &mut tx,
-                        CustomKind::WorkPackage,
-                        None,
-                        Some((project_id, true)),
-                        &input.custom_fields,
-                    )
-                    .await?;
+                    let (_, checked) = self.check_new(&mut tx, access, user, &input).await?;
+                    checked.finish()?;
                 }
                 Some(id) => {
                     let current = wps::find(&mut tx, id)
@@ -930,31 +1050,13 @@ impl Services {
                         .await?
                         .ok_or(ServiceError::NotFound("work package"))?;
                     if lock_version.is_some_and(|v| v != current.lock_version) {
-                        return Err(ServiceError::StaleLockVersion(
-                            "The work package was changed by someone else since you read it (lockVersion mismatch). Reload it and apply your change again.".into(),
-                        ));
+                        return Err(stale());
                     }
-                    let state = self
-                        .apply(
-                            &mut tx,
-                            &mut Lookups::default(),
-                            access,
-                            Some((id, &current.state)),
-                            &current.state,
-                            &input,
-                        )
+                    let mut errors = ValidationErrors::new();
+                    let (state, _) = self
+                        .check_change(&mut tx, access, id, &current.state, &input, &mut errors)
                         .await?;
-                    self.prepare_custom_values(
-                        &mut tx,
-                        CustomKind::WorkPackage,
-                        Some(id),
-                        Some((
-                            state.project_id,
-                            state.project_id != current.state.project_id,
-                        )),
-                        &input.custom_fields,
-                    )
-                    .await?;
+                    errors.finish()?;
                     if !access.allowed(&project, Permission::EditWorkPackages) {
                         return Err(ServiceError::Forbidden(
                             "You are not allowed to edit this work package.".into(),

@@ -30,7 +30,7 @@ impl From<ServiceError> for WebError {
         match e {
             ServiceError::NotFound(_) => WebError::NotFound,
             ServiceError::Forbidden(m) => WebError::Forbidden(m),
-            ServiceError::Invalid(v) => WebError::BadRequest(v.message),
+            ServiceError::Invalid(v) => WebError::BadRequest(v.to_string()),
             ServiceError::StaleLockVersion(m) | ServiceError::Conflict(m) => {
                 WebError::BadRequest(m)
             }

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use steward_domain::user::User;
-use steward_domain::Timestamp;
+use steward_domain::{Timestamp, ValidationErrors};
 use steward_http::markdown::Rendering;
 
 use crate::assets::{icon_url, script_url, style_url};
@@ -173,6 +173,37 @@ pub fn message_for<'a>(error: Option<(&str, &'a str)>, attribute: &str) -> Optio
 /// shown above the form.
 pub fn general_message<'a>(error: Option<(&str, &'a str)>, fields: &[&str]) -> Option<&'a str> {
     error.filter(|(a, _)| !fields.contains(a)).map(|(_, m)| m)
+}
+
+/// The first of a refusal's errors as attribute and message, for a form
+/// that validates one field at a time.
+pub fn first_refusal(errors: &ValidationErrors) -> Option<(&str, &str)> {
+    errors.first().map(|e| (e.attribute, e.message.as_str()))
+}
+
+/// The messages of `errors` about no field of the form (`is_field` says
+/// which attributes have one): they are shown above the form.
+pub fn general_messages(errors: &ValidationErrors, is_field: impl Fn(&str) -> bool) -> Vec<&str> {
+    errors
+        .iter()
+        .filter(|e| !is_field(e.attribute))
+        .map(|e| e.message.as_str())
+        .collect()
+}
+
+/// The messages above a form: none, one, or a list of them.
+pub fn alert_list(messages: &[&str]) -> Markup {
+    html! {
+        @match messages {
+            [] => {}
+            [one] => { div.alert role="alert" { (one) } }
+            many => {
+                div.alert role="alert" {
+                    ul { @for m in many { li { (m) } } }
+                }
+            }
+        }
+    }
 }
 
 /// A labelled one-line input with its help and its message, both linked to

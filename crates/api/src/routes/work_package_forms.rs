@@ -19,15 +19,13 @@ use steward_services::ServiceError;
 use steward_storage::lookups::{self, Priority, Status, WpType};
 
 use crate::auth::{Caller, SignedIn};
-use crate::error::ApiError;
+use crate::error::{validation_errors, ApiError, ErrorObject};
 use crate::extract::{parse_id, ApiPath, JsonBody};
 use crate::hal::{ok, Hal, Link};
 use crate::routes::activities::attribute_label;
 use crate::routes::shared::{encode, reader_access};
-use crate::routes::work_packages::{input_from, OptLink, WpBody};
+use crate::routes::work_packages::{input_from, OptLink, ReadBody, WpBody};
 use crate::AppState;
-
-const URN: &str = "urn:openproject-org:api:v3:errors:";
 
 // ---------------------------------------------------------------- schema
 
@@ -355,33 +353,11 @@ pub struct Payload {
 }
 
 #[derive(Serialize)]
-pub struct ErrorDetails {
-    attribute: String,
-}
-
-#[derive(Serialize)]
-pub struct ErrorEmbedded {
-    details: ErrorDetails,
-}
-
-/// A validation error, as the API's `Error` object.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FormError {
-    #[serde(rename = "_type")]
-    kind: &'static str,
-    error_identifier: String,
-    message: String,
-    #[serde(rename = "_embedded")]
-    embedded: ErrorEmbedded,
-}
-
-#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormEmbedded {
     payload: Payload,
     schema: SchemaRepr,
-    validation_errors: BTreeMap<String, FormError>,
+    validation_errors: BTreeMap<&'static str, ErrorObject>,
 }
 
 #[derive(Serialize)]
@@ -401,21 +377,6 @@ pub struct FormRepr {
     embedded: FormEmbedded,
     #[serde(rename = "_links")]
     links: FormLinks,
-}
-
-fn add_error(errors: &mut BTreeMap<String, FormError>, attribute: &str, message: String) {
-    errors
-        .entry(attribute.to_string())
-        .or_insert_with(|| FormError {
-            kind: "Error",
-            error_identifier: format!("{URN}PropertyConstraintViolation"),
-            message,
-            embedded: ErrorEmbedded {
-                details: ErrorDetails {
-                    attribute: attribute.to_string(),
-                },
-            },
-        });
 }
 
 /// `base` with the client's values laid over it, unchecked.
@@ -592,42 +553,43 @@ async fn form(
         }
     };
     let scoped = id.is_none() && project.is_some();
-    let mut errors = BTreeMap::new();
-    let (input, lock_version) = match input_from(body) {
-        Ok((mut input, lock_version, _)) => {
-            if scoped {
-                input.project_id = project.as_ref().map(|p| p.id);
-            }
-            (Some(input), lock_version)
-        }
-        Err(ApiError::PropertyConstraintViolation { attribute, message }) => {
-            add_error(&mut errors, attribute, message);
-            (None, None)
-        }
-        Err(e) => return Err(e),
-    };
-    let merged = match &input {
-        Some(i) => overlay(&base, i, &l),
-        None => base.clone(),
-    };
+    let ReadBody {
+        mut input,
+        lock_version,
+        malformed,
+        ..
+    } = input_from(body);
+    if scoped {
+        input.project_id = project.as_ref().map(|p| p.id);
+    }
+    // The malformed properties first, then what the services find in the
+    // rest: every error of the body at once.
+    let mut errors = malformed;
+    let merged = overlay(&base, &input, &l);
     let mut may_write = false;
-    if let Some(input) = input {
-        match state
-            .services
-            .validate_work_package(&access, user, id, lock_version, input)
-            .await
-        {
-            Ok(()) => may_write = true,
-            Err(ServiceError::Invalid(v)) => add_error(&mut errors, v.attribute, v.message),
-            Err(ServiceError::Forbidden(_)) => {}
-            Err(e) => return Err(e.into()),
+    match state
+        .services
+        .validate_work_package(&access, user, id, lock_version, input)
+        .await
+    {
+        Ok(()) => may_write = true,
+        Err(ServiceError::Invalid(found)) => {
+            let unreadable: Vec<&str> = errors.iter().map(|e| e.attribute).collect();
+            for e in found {
+                // A malformed property, left alone, is not refused again.
+                if !unreadable.contains(&e.attribute) {
+                    errors.push(e);
+                }
+            }
         }
+        Err(ServiceError::Forbidden(_)) => {}
+        Err(e) => return Err(e.into()),
     }
-    if merged.subject.is_empty() {
-        add_error(&mut errors, "subject", "Subject can't be blank.".into());
+    if merged.subject.is_empty() && !errors.has("subject") {
+        errors.add("subject", "Subject can't be blank.");
     }
-    if merged.project_id == 0 {
-        add_error(&mut errors, "project", "Project can't be blank.".into());
+    if merged.project_id == 0 && !errors.has("project") {
+        errors.add("project", "Project can't be blank.");
     }
     if project.as_ref().is_none_or(|p| p.id != merged.project_id) && merged.project_id > 0 {
         // A project named in the body: shown by name only if the caller can see it.
@@ -647,7 +609,7 @@ async fn form(
         embedded: FormEmbedded {
             payload: payload(&merged, current_lock, project.as_ref(), &l),
             schema: schema(schema_project, l.wp_type(merged.type_id), &l),
-            validation_errors: errors,
+            validation_errors: validation_errors(&errors),
         },
         links: FormLinks {
             self_: Link::new(form_href.clone()).method("post"),

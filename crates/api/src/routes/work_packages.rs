@@ -14,8 +14,8 @@ use steward_domain::permission::{Permission, PermissionSet};
 use steward_domain::project::Project;
 use steward_domain::search::TextQuery;
 use steward_domain::user::User;
-use steward_domain::work_package::WorkPackageState;
-use steward_domain::Timestamp;
+use steward_domain::work_package::{WorkPackageId, WorkPackageState};
+use steward_domain::{Timestamp, ValidationError, ValidationErrors};
 use steward_services::authz::Access;
 use steward_services::work_packages::{CreatedWorkPackage, WorkPackageInput};
 use steward_services::ServiceError;
@@ -1146,16 +1146,12 @@ pub struct WpBody {
     extra: HashMap<String, serde_json::Value>,
 }
 
-fn constraint(attribute: &'static str, message: String) -> ApiError {
-    ApiError::PropertyConstraintViolation { attribute, message }
-}
-
 /// The id at the end of an href of the expected kind (`/api/v3/statuses/7`).
 fn link_id(
     attribute: &'static str,
     link: Option<Option<LinkRef>>,
     prefixes: &[&str],
-) -> Result<Option<Option<i64>>, ApiError> {
+) -> Result<Option<Option<i64>>, ValidationError> {
     let Some(link) = link else { return Ok(None) };
     let Some(href) = link.and_then(|l| l.href).filter(|h| !h.is_empty()) else {
         return Ok(Some(None));
@@ -1167,7 +1163,7 @@ fn link_id(
             }
         }
     }
-    Err(constraint(
+    Err(ValidationError::new(
         attribute,
         format!(
             "{href:?} is not a valid link for {attribute}; expected {}/{{id}}.",
@@ -1176,11 +1172,16 @@ fn link_id(
     ))
 }
 
-fn required_link(attribute: &'static str, v: Option<Option<i64>>) -> Result<Option<i64>, ApiError> {
-    match v {
+/// A link that may be left out but not cleared.
+fn required_link(
+    attribute: &'static str,
+    link: Option<Option<LinkRef>>,
+    prefixes: &[&str],
+) -> Result<Option<i64>, ValidationError> {
+    match link_id(attribute, link, prefixes)? {
         None => Ok(None),
         Some(Some(id)) => Ok(Some(id)),
-        Some(None) => Err(constraint(
+        Some(None) => Err(ValidationError::new(
             attribute,
             format!("{attribute} can't be empty."),
         )),
@@ -1190,13 +1191,13 @@ fn required_link(attribute: &'static str, v: Option<Option<i64>>) -> Result<Opti
 fn date_value(
     attribute: &'static str,
     v: Option<Option<String>>,
-) -> Result<Option<Option<Date>>, ApiError> {
+) -> Result<Option<Option<Date>>, ValidationError> {
     match v {
         None => Ok(None),
         Some(None) => Ok(Some(None)),
         Some(Some(s)) if s.trim().is_empty() => Ok(Some(None)),
         Some(Some(s)) => Date::parse(&s).map(|d| Some(Some(d))).ok_or_else(|| {
-            constraint(
+            ValidationError::new(
                 attribute,
                 format!("{s:?} is not a valid date; use YYYY-MM-DD."),
             )
@@ -1207,14 +1208,14 @@ fn date_value(
 fn duration_value(
     attribute: &'static str,
     v: Option<Option<String>>,
-) -> Result<Option<Option<f64>>, ApiError> {
+) -> Result<Option<Option<f64>>, ValidationError> {
     match v {
         None => Ok(None),
         Some(None) => Ok(Some(None)),
         Some(Some(s)) => parse_duration_hours(&s)
             .map(|h| Some(Some(h)))
             .ok_or_else(|| {
-                constraint(
+                ValidationError::new(
                     attribute,
                     format!("{s:?} is not an ISO 8601 duration such as PT5H."),
                 )
@@ -1222,10 +1223,21 @@ fn duration_value(
     }
 }
 
-/// Translates a request body into the service's input.
-pub fn input_from(
-    body: WpBody,
-) -> Result<(WorkPackageInput, Option<i64>, Option<String>), ApiError> {
+/// A request body read into the service's input.
+pub struct ReadBody {
+    pub input: WorkPackageInput,
+    pub lock_version: Option<i64>,
+    pub comment: Option<String>,
+    /// The properties that could not even be read (a date that is no
+    /// date, a link to the wrong kind of resource): the input leaves them
+    /// alone, and the write must be refused with these errors.
+    pub malformed: ValidationErrors,
+}
+
+/// Translates a request body into the service's input, reading every
+/// property even when an earlier one is malformed.
+pub fn input_from(body: WpBody) -> ReadBody {
+    let mut errors = ValidationErrors::new();
     let l = body.links;
     let pick = |a: Option<Option<LinkRef>>, b: Option<Option<LinkRef>>| a.or(b);
     let users = &["/api/v3/users", "/api/v3/groups"];
@@ -1234,54 +1246,102 @@ pub fn input_from(
         None => (body.start_date, body.due_date),
     };
     let input = WorkPackageInput {
-        project_id: required_link(
-            "project",
-            link_id(
+        project_id: errors
+            .check(required_link(
                 "project",
                 pick(l.project, body.project),
                 &["/api/v3/projects"],
-            )?,
-        )?,
-        type_id: required_link(
-            "type",
-            link_id("type", pick(l.type_, body.type_), &["/api/v3/types"])?,
-        )?,
-        status_id: required_link(
-            "status",
-            link_id("status", pick(l.status, body.status), &["/api/v3/statuses"])?,
-        )?,
-        priority_id: required_link(
-            "priority",
-            link_id(
+            ))
+            .flatten(),
+        type_id: errors
+            .check(required_link(
+                "type",
+                pick(l.type_, body.type_),
+                &["/api/v3/types"],
+            ))
+            .flatten(),
+        status_id: errors
+            .check(required_link(
+                "status",
+                pick(l.status, body.status),
+                &["/api/v3/statuses"],
+            ))
+            .flatten(),
+        priority_id: errors
+            .check(required_link(
                 "priority",
                 pick(l.priority, body.priority),
                 &["/api/v3/priorities"],
-            )?,
-        )?,
+            ))
+            .flatten(),
         subject: body.subject,
         description: body
             .description
             .map(|d| d.map(TextInput::raw).unwrap_or_default()),
-        assigned_to_id: link_id("assignee", pick(l.assignee, body.assignee), users)?,
-        responsible_id: link_id("responsible", pick(l.responsible, body.responsible), users)?,
-        start_date: date_value("startDate", start)?,
-        due_date: date_value("dueDate", due)?,
-        estimated_hours: duration_value("estimatedTime", body.estimated_time)?,
-        remaining_hours: duration_value("remainingTime", body.remaining_time)?,
+        assigned_to_id: errors
+            .check(link_id("assignee", pick(l.assignee, body.assignee), users))
+            .flatten(),
+        responsible_id: errors
+            .check(link_id(
+                "responsible",
+                pick(l.responsible, body.responsible),
+                users,
+            ))
+            .flatten(),
+        start_date: errors.check(date_value("startDate", start)).flatten(),
+        due_date: errors.check(date_value("dueDate", due)).flatten(),
+        estimated_hours: errors
+            .check(duration_value("estimatedTime", body.estimated_time))
+            .flatten(),
+        remaining_hours: errors
+            .check(duration_value("remainingTime", body.remaining_time))
+            .flatten(),
         done_ratio: body.percentage_done,
-        parent_id: link_id(
-            "parent",
-            pick(l.parent, body.parent),
-            &["/api/v3/work_packages"],
-        )?,
-        version_id: link_id(
-            "version",
-            pick(l.version, body.version),
-            &["/api/v3/versions"],
-        )?,
+        parent_id: errors
+            .check(link_id(
+                "parent",
+                pick(l.parent, body.parent),
+                &["/api/v3/work_packages"],
+            ))
+            .flatten(),
+        version_id: errors
+            .check(link_id(
+                "version",
+                pick(l.version, body.version),
+                &["/api/v3/versions"],
+            ))
+            .flatten(),
         custom_fields: values_from_body(&body.extra, &l.extra),
     };
-    Ok((input, body.lock_version, body.comment.map(TextInput::raw)))
+    ReadBody {
+        input,
+        lock_version: body.lock_version,
+        comment: body.comment.map(TextInput::raw),
+        malformed: errors,
+    }
+}
+
+/// Refuses a body with malformed properties: their errors and whatever
+/// else the services find wrong with it, all at once.
+async fn refuse_malformed(
+    state: &AppState,
+    access: &Access,
+    user: &User,
+    id: Option<WorkPackageId>,
+    read: ReadBody,
+) -> ApiError {
+    state
+        .services
+        .refuse_malformed_work_package(
+            access,
+            user,
+            id,
+            read.lock_version,
+            read.input,
+            read.malformed,
+        )
+        .await
+        .into()
 }
 
 /// The answer to a create: the row the service read in its transaction,
@@ -1319,10 +1379,13 @@ pub async fn create(
     JsonBody(body): JsonBody<WpBody>,
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let access = state.services.access(Some(&caller.user)).await?;
-    let (input, _, _) = input_from(body)?;
+    let read = input_from(body);
+    if !read.malformed.is_empty() {
+        return Err(refuse_malformed(&state, &access, &caller.user, None, read).await);
+    }
     let row = state
         .services
-        .create_work_package_in(&access, &caller.user, input)
+        .create_work_package_in(&access, &caller.user, read.input)
         .await?;
     created(&state, &access, row).await
 }
@@ -1335,11 +1398,14 @@ pub async fn create_in_project(
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let access = state.services.access(Some(&caller.user)).await?;
     let p = state.services.project(&access, &project).await?;
-    let (mut input, _, _) = input_from(body)?;
-    input.project_id = Some(p.id);
+    let mut read = input_from(body);
+    read.input.project_id = Some(p.id);
+    if !read.malformed.is_empty() {
+        return Err(refuse_malformed(&state, &access, &caller.user, None, read).await);
+    }
     let row = state
         .services
-        .create_work_package_in(&access, &caller.user, input)
+        .create_work_package_in(&access, &caller.user, read.input)
         .await?;
     created(&state, &access, row).await
 }
@@ -1352,10 +1418,20 @@ pub async fn update(
 ) -> Result<Hal<WorkPackageRepr>, ApiError> {
     let id = parse_id(&id)?;
     let access = state.services.access(Some(&caller.user)).await?;
-    let (input, lock_version, comment) = input_from(body)?;
+    let read = input_from(body);
+    if !read.malformed.is_empty() {
+        return Err(refuse_malformed(&state, &access, &caller.user, Some(id), read).await);
+    }
     state
         .services
-        .update_work_package(&access, &caller.user, id, lock_version, input, comment)
+        .update_work_package(
+            &access,
+            &caller.user,
+            id,
+            read.lock_version,
+            read.input,
+            read.comment,
+        )
         .await?;
     let (row, project) = state.services.work_package(&access, id).await?;
     let mut one = [represent(

@@ -8,6 +8,7 @@ use steward_services::jobs::{parse_statuses, DIAGNOSTICS_FAIL, DIAGNOSTICS_SLEEP
 use steward_services::{ServiceError, Services};
 use steward_storage::jobs::{Job, JobFilter};
 
+use super::service_error;
 use crate::config::Config;
 use crate::server;
 
@@ -50,13 +51,6 @@ pub enum JobsCommand {
     },
     /// List the recurring jobs: schedule, kind, next and last run.
     Schedules,
-}
-
-fn service_error(e: ServiceError) -> anyhow::Error {
-    match e {
-        ServiceError::Invalid(v) => anyhow!("{}: {}", v.attribute, v.message),
-        other => anyhow!(other),
-    }
 }
 
 /// `steward worker`: runs jobs until SIGTERM or SIGINT, then lets the

@@ -73,6 +73,22 @@ pub enum Command {
 }
 
 /// `--format text|json`: whether the output is JSON.
+/// A service's refusal as the command's error line: every invalid
+/// attribute with its message, so that all can be fixed in one go.
+pub(crate) fn service_error(e: steward_services::ServiceError) -> anyhow::Error {
+    match e {
+        steward_services::ServiceError::Invalid(errors) => anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|v| format!("{}: {}", v.attribute, v.message))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        other => anyhow!(other),
+    }
+}
+
 fn json_format(format: &str) -> anyhow::Result<bool> {
     match format {
         "text" => Ok(false),

@@ -7,6 +7,7 @@ use steward_services::accounts::{CreateUser, UpdateUser};
 use steward_services::{secrets, ServiceError};
 use steward_storage::users::{UserFilter, UserSort};
 
+use super::service_error;
 use crate::config::Config;
 use crate::server;
 
@@ -73,13 +74,6 @@ pub enum UserCommand {
         #[arg(long, default_value = "cli")]
         name: String,
     },
-}
-
-fn service_error(e: ServiceError) -> anyhow::Error {
-    match e {
-        ServiceError::Invalid(v) => anyhow!("{}: {}", v.attribute, v.message),
-        other => anyhow!(other),
-    }
 }
 
 fn describe(u: &User) -> String {

@@ -467,14 +467,36 @@ async fn paths_are_normalised_and_empty_bodies_work(backend: Backend) {
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["login"], "empty");
 
-    // An empty body on create reports the first missing property.
+    // An empty body on create reports every missing property.
     let before = user_count(&app).await;
     let res = app
         .admin(Method::POST, "/api/v3/users")
         .raw("application/json", Vec::new())
         .send()
         .await;
-    res.assert_error(422, "PropertyConstraintViolation");
+    res.assert_error(422, "MultipleErrors");
+    let mut missing: Vec<String> = res.json()["_embedded"]["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["_embedded"]["details"]["attribute"].to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    missing.sort_unstable();
+    assert_eq!(
+        missing,
+        [
+            "\"email\"",
+            "\"firstName\"",
+            "\"lastName\"",
+            "\"login\"",
+            "\"password\""
+        ],
+        "{}",
+        res.text()
+    );
     assert_eq!(user_count(&app).await, before);
 }
 both_backends!(paths_are_normalised_and_empty_bodies_work);

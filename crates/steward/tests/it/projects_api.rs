@@ -194,6 +194,30 @@ async fn admin_creates_and_reads_a_project(backend: Backend) {
 }
 both_backends!(admin_creates_and_reads_a_project);
 
+/// The attributes of a 422 `MultipleErrors`, sorted.
+pub fn all_invalid(res: &Resp) -> Vec<String> {
+    res.assert_error(422, "MultipleErrors");
+    let body = res.json();
+    let mut out: Vec<String> = body["_embedded"]["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no _embedded.errors: {body}"))
+        .iter()
+        .map(|e| {
+            assert_eq!(
+                e["errorIdentifier"],
+                "urn:openproject-org:api:v3:errors:PropertyConstraintViolation",
+                "{e}"
+            );
+            e["_embedded"]["details"]["attribute"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no attribute: {e}"))
+                .to_string()
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 async fn identifiers_are_validated_and_unique(backend: Backend) {
     let app = TestApp::start(backend).await;
     for bad in ["Bad Id", "new", "1abc", "with space"] {
@@ -204,6 +228,9 @@ async fn identifiers_are_validated_and_unique(backend: Backend) {
     let res = create_project(&app, json!({"identifier": "ok"})).await;
     res.assert_error(422, "PropertyConstraintViolation");
     assert_eq!(attribute(&res), "name");
+    // Both wrong: both reported.
+    let res = create_project(&app, json!({"identifier": "Bad Id", "name": " "})).await;
+    assert_eq!(all_invalid(&res), ["identifier", "name"]);
     new_project(&app, "taken", false).await;
     let res = create_project(&app, json!({"identifier": "taken", "name": "Again"})).await;
     res.assert_error(422, "PropertyConstraintViolation");
@@ -217,6 +244,12 @@ async fn identifiers_are_validated_and_unique(backend: Backend) {
         .await;
     res.assert_error(422, "PropertyConstraintViolation");
     assert_eq!(attribute(&res), "identifier");
+    let res = app
+        .admin(Method::PATCH, &format!("/api/v3/projects/{other}"))
+        .json(&json!({"identifier": "Bad Id", "name": ""}))
+        .send()
+        .await;
+    assert_eq!(all_invalid(&res), ["identifier", "name"]);
     // A body of the wrong shape is a 400.
     app.admin(Method::POST, "/api/v3/projects")
         .json(&json!({"name": 5}))
@@ -939,6 +972,16 @@ async fn versions_of_a_project(backend: Backend) {
         res.assert_error(422, "PropertyConstraintViolation");
         assert_eq!(attribute(&res), attr, "{b}");
     }
+    let mut b = body.clone();
+    b["name"] = json!(" ");
+    b["status"] = json!("frozen");
+    b["startDate"] = json!("2024-05-02");
+    b["endDate"] = json!("2024-05-01");
+    let res = as_user(&app, &alice_token, Method::POST, "/api/v3/versions")
+        .json(&b)
+        .send()
+        .await;
+    assert_eq!(all_invalid(&res), ["endDate", "name", "status"]);
 
     let res = get(&app, &bob_token, &format!("/api/v3/projects/{id}/versions")).await;
     assert_eq!(res.status, 200, "{}", res.text());

@@ -228,6 +228,106 @@ async fn users_pages(backend: Backend) {
 }
 both_backends!(users_pages);
 
+/// A page's field messages: `(id of the input, message)` for each
+/// `<p class="field-error" id="ID-error">MESSAGE</p>`.
+pub fn field_errors(body: &str) -> Vec<(String, String)> {
+    let marker = "<p class=\"field-error\" id=\"";
+    body.match_indices(marker)
+        .map(|(at, _)| {
+            let rest = &body[at + marker.len()..];
+            let (id, rest) = rest.split_once("-error\">").expect("the message");
+            let (message, _) = rest.split_once("</p>").expect("its end");
+            (id.to_string(), message.replace("&#39;", "'"))
+        })
+        .collect()
+}
+
+/// Every refused field of the new-user form and of the profile is shown
+/// next to its own field at once; nothing is written.
+async fn every_refused_user_field_is_shown(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let users = || async {
+        app.services()
+            .list_users(&Default::default(), &[], 100, 0)
+            .await
+            .unwrap()
+            .1
+    };
+    let before = users().await;
+    let mut v = admin_visitor(&app).await;
+    let res = v
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("login", "has space"),
+                ("firstname", " "),
+                ("lastname", "Doe"),
+                ("email", "not-an-address"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 422);
+    let errors = field_errors(&body);
+    let ids: Vec<&str> = errors.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["login", "firstname", "email", "password"], "{body}");
+    assert!(
+        errors[0].1.starts_with("Login may only contain"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[1].1, "First name can't be blank.");
+    assert!(errors[2].1.contains("is not a valid address"), "{errors:?}");
+    assert!(
+        errors[3].1.starts_with("Password is too short"),
+        "{errors:?}"
+    );
+    assert_eq!(users().await, before, "nothing was created");
+
+    // One bad field: one message.
+    let res = v
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("login", ""),
+                ("firstname", "Jane"),
+                ("lastname", "Doe"),
+                ("email", "jane@example.org"),
+                ("password", "a good long password"),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 422);
+    assert_eq!(
+        field_errors(&body),
+        [("login".to_string(), "Login can't be blank.".to_string())]
+    );
+
+    // The profile: each refused field by itself.
+    app.user("mia").await;
+    let mut mia = Visitor::signed_in(&app, "mia", USER_PASSWORD).await;
+    let res = mia
+        .submit(
+            "/my/account",
+            "/my/account",
+            &[
+                ("firstname", ""),
+                ("lastname", "Mia"),
+                ("email", "mia@example.org"),
+                ("language", "xx"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 422);
+    let ids: Vec<String> = field_errors(&body).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["firstname", "language", "time_zone"], "{body}");
+    let mia_now = app.services().user_by_ref("mia").await.unwrap();
+    assert_ne!(mia_now.firstname, "");
+}
+both_backends!(every_refused_user_field_is_shown);
+
 async fn erasure_and_redaction(backend: Backend) {
     let app = TestApp::start(backend).await;
     let (erin, _) = app.user("erin").await;

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::harness::{Backend, TestApp};
 use crate::projects_api::{add_member, new_project};
+use crate::web_admin::field_errors;
 use crate::web_pages::{assert_page, hidden, location, Visitor, USER_PASSWORD};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
@@ -399,6 +400,121 @@ async fn form_attributes(backend: Backend) {
     );
 }
 both_backends!(form_attributes);
+
+/// Every refused field of the work-package form is shown next to its own
+/// field at once, whether the form could not read it (a date that is no
+/// date, hours that are no number) or the services refused it (a blank
+/// subject, a finish before the start); nothing is written. One refused
+/// field is one message.
+async fn every_refused_field_is_shown(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let alpha = new_project(&app, "alpha", false).await;
+    let (mia, _) = app.user("mia").await;
+    add_member(&app, alpha, mia, "Member").await;
+    let mut v = Visitor::signed_in(&app, "mia", USER_PASSWORD).await;
+    let new = "/projects/alpha/work_packages/new";
+    let action = "/projects/alpha/work_packages";
+    let shown = |body: &str| -> Vec<(String, String)> {
+        let mut e = field_errors(body);
+        e.sort();
+        e
+    };
+    let pair = |id: &str, message: &str| (id.to_string(), message.to_string());
+
+    let res = v
+        .submit(
+            new,
+            action,
+            &[
+                ("subject", " "),
+                ("start_date", "2026-05-10"),
+                ("due_date", "2026-05-01"),
+                ("estimated_time", "abc"),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 422);
+    assert_eq!(
+        shown(&body),
+        [
+            pair(
+                "wp-due",
+                "The finish date must not be before the start date."
+            ),
+            pair(
+                "wp-estimated",
+                "Estimated time must be a number of hours, such as 2.5."
+            ),
+            pair("wp-subject", "Subject can't be blank."),
+        ],
+        "{body}"
+    );
+    assert!(body.contains("value=\"abc\""), "{body}");
+    let res = v
+        .submit(
+            new,
+            action,
+            &[
+                ("subject", ""),
+                ("start_date", "2026-02-30"),
+                ("done_ratio", "150"),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 422);
+    assert_eq!(
+        shown(&body),
+        [
+            pair("wp-done", "% Complete must be between 0 and 100."),
+            pair("wp-start", "Start date must be a date (YYYY-MM-DD)."),
+            pair("wp-subject", "Subject can't be blank."),
+        ],
+        "{body}"
+    );
+    assert_eq!(wp_count(&app, "alpha").await, 0);
+
+    // Editing: the same, and the work package stays as it was.
+    let id = new_wp(&app, "alpha", "Valid").await;
+    let before = api_wp(&app, id).await;
+    let edit = format!("/work_packages/{id}/edit");
+    let body = assert_page(&v.get(&edit).await, 200);
+    let lock = hidden(&body, "lock_version");
+    let res = v
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("lock_version", &lock),
+                ("subject", ""),
+                ("start_date", "2026-05-10"),
+                ("due_date", "tomorrow"),
+                ("done_ratio", "101"),
+            ],
+        )
+        .await;
+    let body = assert_page(&res, 422);
+    assert_eq!(
+        shown(&body),
+        [
+            pair("wp-done", "% Complete must be between 0 and 100."),
+            pair("wp-due", "Finish date must be a date (YYYY-MM-DD)."),
+            pair("wp-subject", "Subject can't be blank."),
+        ],
+        "{body}"
+    );
+    let res = v
+        .submit(&edit, &edit, &[("lock_version", &lock), ("subject", "")])
+        .await;
+    let body = assert_page(&res, 422);
+    assert_eq!(
+        shown(&body),
+        [pair("wp-subject", "Subject can't be blank.")]
+    );
+    let after = api_wp(&app, id).await;
+    assert_eq!(after["lockVersion"], before["lockVersion"], "{after}");
+    assert_eq!(after["subject"], "Valid");
+}
+both_backends!(every_refused_field_is_shown);
 
 async fn comment(app: &TestApp, wp: i64, text: &str) -> i64 {
     let res = app

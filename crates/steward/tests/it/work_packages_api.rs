@@ -972,6 +972,147 @@ async fn invalid_values_are_refused(backend: Backend) {
 }
 both_backends!(invalid_values_are_refused);
 
+/// Asserts a 422 `MultipleErrors` that embeds one PropertyConstraintViolation
+/// for each of `attributes` and for nothing else.
+fn assert_all_invalid(res: &Resp, attributes: &[&str]) {
+    res.assert_error(422, "MultipleErrors");
+    let body = res.json();
+    assert_eq!(
+        body["message"], "Multiple field constraints have been violated.",
+        "{body}"
+    );
+    let mut found: Vec<&str> = body["_embedded"]["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no _embedded.errors: {body}"))
+        .iter()
+        .map(|e| {
+            assert_eq!(e["_type"], "Error", "{e}");
+            assert_eq!(
+                e["errorIdentifier"],
+                "urn:openproject-org:api:v3:errors:PropertyConstraintViolation",
+                "{e}"
+            );
+            assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+            e["_embedded"]["details"]["attribute"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no attribute: {e}"))
+        })
+        .collect();
+    found.sort_unstable();
+    let mut expected = attributes.to_vec();
+    expected.sort_unstable();
+    assert_eq!(found, expected, "{body}");
+}
+
+/// The attributes a form lists in `_embedded.validationErrors`, each a
+/// PropertyConstraintViolation naming its own attribute.
+fn form_error_attributes(form: &Value) -> Vec<String> {
+    let errors = form["_embedded"]["validationErrors"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no validationErrors: {form}"));
+    for (attribute, e) in errors {
+        assert_eq!(
+            e["errorIdentifier"], "urn:openproject-org:api:v3:errors:PropertyConstraintViolation",
+            "{e}"
+        );
+        assert_eq!(
+            e["_embedded"]["details"]["attribute"],
+            attribute.as_str(),
+            "{e}"
+        );
+    }
+    errors.keys().cloned().collect()
+}
+
+/// A body with several bad fields is refused with every one of them, on
+/// create and update, whether a field is malformed (a date that is no
+/// date) or refused by the rules (a blank subject, a finish before the
+/// start); the forms list them all; nothing is written. One bad field is
+/// still a single PropertyConstraintViolation.
+async fn every_invalid_field_is_reported(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let project = make_project(&app, "alpha", false).await;
+    let task = lookup(&app, "types", "Task").await;
+    let post = |path: &'static str, body: Value| app.admin(Method::POST, path).json(&body).send();
+    let mut backwards = minimal(project, "", task);
+    backwards["startDate"] = json!("2024-05-10");
+    backwards["dueDate"] = json!("2024-05-01");
+    backwards["estimatedTime"] = json!("5 hours");
+    let mut no_date = minimal(project, "  ", task);
+    no_date["startDate"] = json!("2024-13-45");
+    no_date["percentageDone"] = json!(150);
+    assert_all_invalid(
+        &post("/api/v3/work_packages", backwards.clone()).await,
+        &["subject", "dueDate", "estimatedTime"],
+    );
+    assert_all_invalid(
+        &post("/api/v3/work_packages", no_date.clone()).await,
+        &["subject", "startDate", "percentageDone"],
+    );
+    let in_project = format!("/api/v3/projects/{project}/work_packages");
+    let res = app
+        .admin(Method::POST, &in_project)
+        .json(&backwards)
+        .send()
+        .await;
+    assert_all_invalid(&res, &["subject", "dueDate", "estimatedTime"]);
+    assert_eq!(get_json(&app, "/api/v3/work_packages").await["total"], 0);
+
+    let form = post("/api/v3/work_packages/form", backwards).await;
+    assert_eq!(form.status, 200, "{}", form.text());
+    let form = form.json();
+    let mut attributes = form_error_attributes(&form);
+    attributes.sort_unstable();
+    assert_eq!(
+        attributes,
+        ["dueDate", "estimatedTime", "subject"],
+        "{form}"
+    );
+    assert!(form["_links"]["commit"].is_null(), "{form}");
+
+    let wp = new_wp(&app, minimal(project, "Valid", task)).await;
+    let id = wp["id"].as_i64().unwrap();
+    let bad_update = json!({
+        "lockVersion": 0, "subject": "", "startDate": "2024-05-10",
+        "dueDate": "2024-05-01", "percentageDone": 101
+    });
+    assert_all_invalid(
+        &patch(&app, id, bad_update.clone()).await,
+        &["subject", "dueDate", "percentageDone"],
+    );
+    let malformed_update = json!({
+        "lockVersion": 0, "subject": "", "dueDate": "tomorrow",
+        "_links": {"status": href("statuses", 999)}
+    });
+    assert_all_invalid(
+        &patch(&app, id, malformed_update.clone()).await,
+        &["subject", "dueDate", "status"],
+    );
+    let form = app
+        .admin(Method::POST, &format!("/api/v3/work_packages/{id}/form"))
+        .json(&malformed_update)
+        .send()
+        .await;
+    assert_eq!(form.status, 200, "{}", form.text());
+    let mut attributes = form_error_attributes(&form.json());
+    attributes.sort_unstable();
+    assert_eq!(attributes, ["dueDate", "status", "subject"]);
+    // One bad field: as before, one PropertyConstraintViolation.
+    assert_invalid(
+        &patch(&app, id, json!({"lockVersion": 0, "subject": ""})).await,
+        "subject",
+    );
+    assert_invalid(
+        &patch(&app, id, json!({"lockVersion": 0, "dueDate": "tomorrow"})).await,
+        "dueDate",
+    );
+    let after = get_json(&app, &format!("/api/v3/work_packages/{id}")).await;
+    assert_eq!(after["lockVersion"], 0);
+    assert_eq!(after["subject"], "Valid");
+    assert_eq!(journal_count(&app, id).await, 1);
+}
+both_backends!(every_invalid_field_is_reported);
+
 async fn parents_cannot_make_cycles(backend: Backend) {
     let app = TestApp::start(backend).await;
     let project = make_project(&app, "alpha", false).await;

@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::Extension;
 use maud::{html, Markup, Render};
 use steward_domain::validate::LANGUAGES;
+use steward_domain::{ValidationError, ValidationErrors};
 use steward_http::AppState;
 use steward_services::accounts::UpdateUser;
 use steward_services::auth::SignInError;
@@ -17,7 +18,9 @@ use super::NoticeQuery;
 use crate::error::WebError;
 use crate::flash::{Flash, Flashes};
 use crate::forms::{Form, Path, Query};
-use crate::layout::{self, described_by, field_error, general_message, message_for, Input, Nav};
+use crate::layout::{
+    self, described_by, field_error, general_message, general_messages, message_for, Input, Nav,
+};
 use crate::session::{session_cookie, Client, Viewer};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,15 +61,12 @@ struct Profile {
     email: String,
     language: String,
     time_zone: String,
-    error: Option<(&'static str, String)>,
+    errors: ValidationErrors,
 }
 
 impl Profile {
     fn error(&self, attribute: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(a, _)| *a == attribute)
-            .map(|(_, m)| m.as_str())
+        self.errors.message_for(attribute)
     }
 }
 
@@ -85,23 +85,19 @@ fn profile_page(
                 .render()
         };
     let lang_err = f.error("language");
-    let other = f
-        .error
-        .as_ref()
-        .filter(|(a, _)| {
-            !matches!(
-                *a,
-                "firstName" | "lastName" | "email" | "language" | "timeZone" | "currentPassword"
-            )
-        })
-        .map(|(_, m)| m.as_str());
+    let other = general_messages(&f.errors, |a| {
+        matches!(
+            a,
+            "firstName" | "lastName" | "email" | "language" | "timeZone" | "currentPassword"
+        )
+    });
     let main = html! {
         h1 { "My account" }
         (tabs(Tab::Profile))
         section.narrow {
             h2 { "Profile" }
             p.muted { "Your login is " code { (viewer.user.login) } ". Only an administrator can change it." }
-            @if let Some(m) = other { div.alert role="alert" { (m) } }
+            (layout::alert_list(&other))
             form.stack method="post" action="/my/account" novalidate {
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
                 (text_field("firstname", "firstName", "First name", "text", &f.firstname, "given-name"))
@@ -138,7 +134,7 @@ pub async fn profile(viewer: Viewer, Query(q): Query<NoticeQuery>) -> Response {
         email: u.email.clone().unwrap_or_default(),
         language: u.language.clone(),
         time_zone: u.time_zone.clone(),
-        error: None,
+        errors: ValidationErrors::new(),
     };
     profile_page(
         &viewer,
@@ -161,7 +157,7 @@ pub async fn update_profile(
         email: form.text("email"),
         language: form.text("language"),
         time_zone: form.text("time_zone"),
-        error: None,
+        errors: ValidationErrors::new(),
     };
     // The fields a person may change about themself, as in the API.
     let input = UpdateUser {
@@ -173,20 +169,23 @@ pub async fn update_profile(
         ..UpdateUser::default()
     };
     let current = form.text("current_password");
-    let (status, error) = match state
+    let (status, errors) = match state
         .services
         .update_own_account(&viewer.user, input, &current, &client)
         .await
     {
         Ok(_) => return Ok(layout::see_other("/my/account?notice=profile_saved")),
         Err(SignInError::Service(ServiceError::Invalid(v))) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, (v.attribute, v.message))
+            (StatusCode::UNPROCESSABLE_ENTITY, v)
         }
         Err(SignInError::Service(e)) => return Err(e.into()),
         // Blocked or locked meanwhile: say so, as the sign-in page does.
-        Err(e) => (StatusCode::FORBIDDEN, ("", e.to_string())),
+        Err(e) => (
+            StatusCode::FORBIDDEN,
+            ValidationError::new("", e.to_string()).into(),
+        ),
     };
-    f.error = Some(error);
+    f.errors = errors;
     Ok(profile_page(&viewer, status, &f, None))
 }
 
@@ -254,7 +253,7 @@ pub async fn change_password(
         Err(SignInError::Service(ServiceError::Invalid(v))) => Ok(password_page(
             &viewer,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some((v.attribute, v.message.as_str())),
+            layout::first_refusal(&v),
         )),
         Err(SignInError::Service(e)) => Err(e.into()),
         Err(e) => {
@@ -475,7 +474,7 @@ pub async fn create_token(
                 &viewer,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(&v.message),
+                Some(&v.to_string()),
                 None,
             )
             .await

@@ -398,13 +398,13 @@ fn refused<K: Kind>(
     v: &Values,
     e: ServiceError,
 ) -> Result<Response, WebError> {
-    let (status, attribute, message) = refusal(e)?;
+    let (status, errors) = refusal(e)?;
     Ok(render_form(
         viewer,
         row,
         v,
         status,
-        Some((attribute, &message)),
+        layout::first_refusal(&errors),
     ))
 }
 

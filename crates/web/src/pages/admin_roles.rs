@@ -268,7 +268,7 @@ pub async fn create(
             &viewer,
             &v,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some((e.attribute, e.message.as_str())),
+            layout::first_refusal(&e),
         )),
         Err(e) => Err(e.into()),
     }
@@ -364,7 +364,7 @@ pub async fn update(
             &u,
             &v,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some((e.attribute, e.message.as_str())),
+            layout::first_refusal(&e),
             None,
             None,
         )),

@@ -249,7 +249,7 @@ pub async fn scan(
     // not the viewer's doing: the error page, with the request id.
     let message = match state.services.residue_scan(&target).await {
         Ok(r) => return Ok(render(&viewer, &v, StatusCode::OK, None, Some(&r))),
-        Err(ServiceError::Invalid(e)) => e.message,
+        Err(ServiceError::Invalid(e)) => e.to_string(),
         Err(e) => return Err(e.into()),
     };
     Ok(unprocessable(Problem {

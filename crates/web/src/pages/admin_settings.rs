@@ -319,7 +319,10 @@ pub async fn save(
     if idle.is_some() || absolute.is_some() {
         match state.services.set_session_limits(idle, absolute).await {
             Ok(_) => {}
-            Err(ServiceError::Invalid(e)) => return Ok(refuse(e.attribute, &e.message)),
+            Err(ServiceError::Invalid(e)) => {
+                let (attribute, message) = layout::first_refusal(&e).unwrap_or_default();
+                return Ok(refuse(attribute, message));
+            }
             Err(e) => return Err(e.into()),
         }
     }

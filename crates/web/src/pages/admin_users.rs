@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup, Render};
 use steward_domain::user::{User, UserStatus};
+use steward_domain::{ValidationError, ValidationErrors};
 use steward_http::AppState;
 use steward_services::accounts::{CreateUser, UpdateUser};
 use steward_services::ServiceError;
@@ -16,7 +17,7 @@ use steward_storage::users::{UserFilter, UserSort};
 
 use crate::error::WebError;
 use crate::forms::{Form, Path, Query};
-use crate::layout::{self, general_message, message_for, Input, Nav};
+use crate::layout::{self, general_messages, Input, Nav};
 use crate::pages::{
     admin_menu, page_number, page_of, pager, path_id, refusal, NoticeQuery, PageQuery,
 };
@@ -88,12 +89,12 @@ fn text_field(
     label: &str,
     kind: &str,
     value: &str,
-    error: Option<(&str, &str)>,
+    errors: &ValidationErrors,
     attribute: &str,
 ) -> Markup {
     Input::new(id, label, value)
         .kind(kind)
-        .error(message_for(error, attribute))
+        .error(errors.message_for(attribute))
         .render()
 }
 
@@ -109,29 +110,30 @@ const FIELD_ATTRIBUTES: &[&str] = &[
     "timeZone",
 ];
 
-fn general_error<'a>(error: Option<(&str, &'a str)>) -> Option<&'a str> {
-    general_message(error, FIELD_ATTRIBUTES)
+/// The messages above the form: those about no field of it.
+fn general_errors(errors: &ValidationErrors) -> Markup {
+    layout::alert_list(&general_messages(errors, |a| FIELD_ATTRIBUTES.contains(&a)))
 }
 
 fn render_new(
     viewer: &Viewer,
     v: &NewValues,
     status: StatusCode,
-    error: Option<(&str, &str)>,
+    errors: &ValidationErrors,
 ) -> Response {
     let main = html! {
         (admin_menu("/admin/users"))
         p.crumbs { a href="/admin/users" { "Users" } }
         h1 { "New user" }
         section.narrow {
-            @if let Some(m) = general_error(error) { div.alert role="alert" { (m) } }
+            (general_errors(errors))
             form.stack method="post" action="/admin/users" novalidate {
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
-                (text_field("login", "Login", "text", &v.login, error, "login"))
-                (text_field("firstname", "First name", "text", &v.firstname, error, "firstName"))
-                (text_field("lastname", "Last name", "text", &v.lastname, error, "lastName"))
-                (text_field("email", "Email", "email", &v.email, error, "email"))
-                (text_field("password", "Password", "password", "", error, "password"))
+                (text_field("login", "Login", "text", &v.login, errors, "login"))
+                (text_field("firstname", "First name", "text", &v.firstname, errors, "firstName"))
+                (text_field("lastname", "Last name", "text", &v.lastname, errors, "lastName"))
+                (text_field("email", "Email", "email", &v.email, errors, "email"))
+                (text_field("password", "Password", "password", "", errors, "password"))
                 p.muted { "The person can change it after signing in." }
                 div.field.check {
                     input #admin name="admin" type="checkbox" value="1" checked[v.admin];
@@ -149,7 +151,7 @@ pub async fn new_form(AdminViewer(viewer): AdminViewer) -> Result<Response, WebE
         &viewer,
         &NewValues::default(),
         StatusCode::OK,
-        None,
+        &ValidationErrors::new(),
     ))
 }
 
@@ -183,8 +185,8 @@ pub async fn create(
         ))),
         // A taken login or email is a message on the form, not an error page.
         Err(e) => {
-            let (status, attribute, message) = refusal(e)?;
-            Ok(render_new(&viewer, &v, status, Some((attribute, &message))))
+            let (status, errors) = refusal(e)?;
+            Ok(render_new(&viewer, &v, status, &errors))
         }
     }
 }
@@ -217,7 +219,7 @@ fn render_user(
     user: &User,
     v: &EditValues,
     status: StatusCode,
-    error: Option<(&str, &str)>,
+    errors: &ValidationErrors,
     notice: Option<&str>,
 ) -> Response {
     let base = format!("/admin/users/{}", user.id);
@@ -235,14 +237,14 @@ fn render_user(
         }
         section.narrow {
             h2 { "Details" }
-            @if let Some(m) = general_error(error) { div.alert role="alert" { (m) } }
+            (general_errors(errors))
             form.stack method="post" action=(base) novalidate {
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
-                (text_field("firstname", "First name", "text", &v.firstname, error, "firstName"))
-                (text_field("lastname", "Last name", "text", &v.lastname, error, "lastName"))
-                (text_field("email", "Email", "email", &v.email, error, "email"))
-                (text_field("language", "Language", "text", &v.language, error, "language"))
-                (text_field("time_zone", "Time zone", "text", &v.time_zone, error, "timeZone"))
+                (text_field("firstname", "First name", "text", &v.firstname, errors, "firstName"))
+                (text_field("lastname", "Last name", "text", &v.lastname, errors, "lastName"))
+                (text_field("email", "Email", "email", &v.email, errors, "email"))
+                (text_field("language", "Language", "text", &v.language, errors, "language"))
+                (text_field("time_zone", "Time zone", "text", &v.time_zone, errors, "timeZone"))
                 div.field.check {
                     input #admin name="admin" type="checkbox" value="1" checked[v.admin];
                     label for="admin" { "Administrator" }
@@ -282,7 +284,7 @@ pub async fn show(
         &user,
         &EditValues::of(&user),
         StatusCode::OK,
-        None,
+        &ValidationErrors::new(),
         layout::notice(q.notice.as_deref()),
     ))
 }
@@ -320,15 +322,8 @@ pub async fn update(
         ))),
         // The last administrator, a taken email: the form again, with why.
         Err(e) => {
-            let (status, attribute, message) = refusal(e)?;
-            Ok(render_user(
-                &viewer,
-                &user,
-                &v,
-                status,
-                Some((attribute, &message)),
-                None,
-            ))
+            let (status, errors) = refusal(e)?;
+            Ok(render_user(&viewer, &user, &v, status, &errors, None))
         }
     }
 }
@@ -360,7 +355,7 @@ async fn set_locked(
                 &user,
                 &EditValues::of(&user),
                 StatusCode::CONFLICT,
-                Some(("", m.as_str())),
+                &ValidationError::new("", m).into(),
                 None,
             ))
         }

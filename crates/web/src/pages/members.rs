@@ -233,7 +233,7 @@ pub async fn add(
                 &access,
                 &project,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&v.message),
+                Some(&v.to_string()),
                 None,
                 None,
             )
@@ -310,7 +310,7 @@ pub async fn set_roles(
                 &project,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some((membership, &v.message)),
+                Some((membership, &v.to_string())),
                 None,
             )
             .await

@@ -25,6 +25,7 @@ use std::future::Future;
 use axum::http::StatusCode;
 use maud::{html, Markup};
 use serde::Deserialize;
+use steward_domain::{ValidationError, ValidationErrors};
 use steward_services::ServiceError;
 
 use crate::error::WebError;
@@ -66,13 +67,13 @@ pub fn admin_menu(current: &str) -> Markup {
     }
 }
 
-/// A refusal a form shows again with its message: the status (422 for a
-/// field, 409 for a conflict), the service's attribute ("" for the whole
-/// form) and the message. Any other error is an error page.
-pub fn refusal(e: ServiceError) -> Result<(StatusCode, &'static str, String), WebError> {
+/// A refusal a form shows again with its messages: the status (422 for
+/// fields, 409 for a conflict) and the errors, each with the service's
+/// attribute ("" for the whole form). Any other error is an error page.
+pub fn refusal(e: ServiceError) -> Result<(StatusCode, ValidationErrors), WebError> {
     match e {
-        ServiceError::Invalid(v) => Ok((StatusCode::UNPROCESSABLE_ENTITY, v.attribute, v.message)),
-        ServiceError::Conflict(m) => Ok((StatusCode::CONFLICT, "", m)),
+        ServiceError::Invalid(v) => Ok((StatusCode::UNPROCESSABLE_ENTITY, v)),
+        ServiceError::Conflict(m) => Ok((StatusCode::CONFLICT, ValidationError::new("", m).into())),
         e => Err(e.into()),
     }
 }

@@ -8,6 +8,7 @@ use axum::response::Response;
 use maud::html;
 use steward_domain::permission::{Permission, MODULES};
 use steward_domain::project::Project;
+use steward_domain::ValidationErrors;
 use steward_http::AppState;
 use steward_services::authz::Access;
 use steward_services::projects::ProjectInput;
@@ -15,7 +16,7 @@ use steward_services::ServiceError;
 
 use crate::error::WebError;
 use crate::forms::{Form, Path};
-use crate::layout::{self, message_for, Input, Nav};
+use crate::layout::{self, general_messages, Input, Nav};
 use crate::session::Viewer;
 
 struct Values {
@@ -31,7 +32,7 @@ fn render(
     project: &Project,
     v: &Values,
     status: StatusCode,
-    error: Option<(&str, &str)>,
+    errors: &ValidationErrors,
 ) -> Result<Response, WebError> {
     if !access.allowed(project, Permission::EditProject) {
         return Err(WebError::Forbidden(
@@ -40,13 +41,13 @@ fn render(
     }
     let may_archive = project.active && access.allowed(project, Permission::ArchiveProject);
     let may_unarchive = !project.active && access.is_admin();
-    let name_err = message_for(error, "name");
-    let general = error.filter(|(a, _)| *a != "name").map(|(_, m)| m);
+    let name_err = errors.message_for("name");
+    let general = general_messages(errors, |a| a == "name");
     let main = html! {
         p.crumbs { a href=(format!("/projects/{}", project.identifier)) { (project.name) } }
         h1 { "Project settings" }
         section.narrow {
-            @if let Some(m) = general { div.alert role="alert" { (m) } }
+            (layout::alert_list(&general))
             form.stack method="post" action=(format!("/projects/{}/settings", project.identifier)) novalidate {
                 input type="hidden" name="csrf_token" value=(viewer.csrf());
                 (Input::new("name", "Name", &v.name).required().maxlength(255).error(name_err))
@@ -108,7 +109,14 @@ pub async fn form(
         public: p.public,
         modules: p.modules.clone(),
     };
-    render(&viewer, &access, &p, &v, StatusCode::OK, None)
+    render(
+        &viewer,
+        &access,
+        &p,
+        &v,
+        StatusCode::OK,
+        &ValidationErrors::new(),
+    )
 }
 
 pub async fn save(
@@ -144,7 +152,7 @@ pub async fn save(
             &p,
             &v,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some((e.attribute, e.message.as_str())),
+            &e,
         ),
         Err(e) => Err(e.into()),
     }

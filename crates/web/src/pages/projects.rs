@@ -195,7 +195,8 @@ pub async fn create(
             p.identifier
         ))),
         Err(ServiceError::Invalid(v)) => {
-            f.errors.push((v.attribute, v.message));
+            f.errors
+                .extend(v.into_iter().map(|e| (e.attribute, e.message)));
             Ok(new_form_page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, &f))
         }
         Err(e) => Err(e.into()),

@@ -682,7 +682,7 @@ pub async fn comment(
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &text,
-                Some(&v.message),
+                Some(&v.to_string()),
                 Extras::default(),
             )
             .await

@@ -2,7 +2,7 @@
 //! the project's types, statuses, priorities, members and versions, with
 //! times, % done, the parent and the custom fields (their inputs are in
 //! `wp_custom_fields`). The services
-//! validate; their message comes back next to the field, with what was
+//! validate; every message comes back next to its field, with what was
 //! typed kept. An edit carries the lock version it started from, so a
 //! change made meanwhile by someone else is not overwritten silently.
 
@@ -15,7 +15,7 @@ use steward_domain::date::{parse_duration_hours, Date};
 use steward_domain::permission::Permission;
 use steward_domain::project::Project;
 use steward_domain::user::{PrincipalKind, User};
-use steward_domain::ValidationError;
+use steward_domain::{ValidationError, ValidationErrors};
 use steward_http::AppState;
 use steward_services::authz::Access;
 use steward_services::custom_fields::CustomValueSet;
@@ -27,7 +27,7 @@ use steward_storage::work_packages::WorkPackageRow;
 
 use crate::error::WebError;
 use crate::forms::{Form, Path};
-use crate::layout::{self, described_by, field_error, Input, Nav};
+use crate::layout::{self, described_by, field_error, general_messages, Input, Nav};
 use crate::session::Viewer;
 
 use super::wp_custom_fields;
@@ -110,9 +110,11 @@ impl Values {
         }
     }
 
-    /// The input for the services, or the first field that is not even
-    /// well-formed (a date that is no date, a % done that is no number).
-    fn input(&self, fields: &[CustomField]) -> Result<WorkPackageInput, ValidationError> {
+    /// The input for the services, and the errors of the fields that are
+    /// not even well-formed (a date that is no date, a % done that is no
+    /// number), which the input then leaves alone.
+    fn input(&self, fields: &[CustomField]) -> (WorkPackageInput, ValidationErrors) {
+        let mut errors = ValidationErrors::new();
         let id = |s: &str| s.trim().parse::<i64>().ok();
         let date = |s: &str, attribute: &'static str, label: &str| {
             let s = s.trim();
@@ -125,7 +127,7 @@ impl Values {
         };
         let whole = |t: &str| t.parse::<i64>().ok();
         let reference = |t: &str| t.strip_prefix('#').unwrap_or(t).trim().parse::<i64>().ok();
-        Ok(WorkPackageInput {
+        let input = WorkPackageInput {
             subject: Some(self.subject.clone()),
             description: Some(self.description.clone()),
             type_id: id(&self.type_id),
@@ -133,41 +135,52 @@ impl Values {
             priority_id: id(&self.priority_id),
             assigned_to_id: Some(id(&self.assignee)),
             responsible_id: Some(id(&self.responsible)),
-            start_date: Some(date(&self.start_date, "startDate", "Start date")?),
-            due_date: Some(date(&self.due_date, "dueDate", "Finish date")?),
-            estimated_hours: optional(
-                &self.estimated_time,
-                "estimatedTime",
-                "Estimated time must be a number of hours, such as 2.5.",
-                hours,
-            )?,
-            remaining_hours: optional(
-                &self.remaining_time,
-                "remainingTime",
-                "Remaining time must be a number of hours, such as 2.5.",
-                hours,
-            )?,
-            done_ratio: optional(
-                &self.done_ratio,
-                "percentageDone",
-                "% done must be a whole number from 0 to 100.",
-                whole,
-            )?,
-            version_id: optional(
-                &self.version,
-                "version",
-                "Choose a version from the list.",
-                whole,
-            )?,
-            parent_id: optional(
-                &self.parent,
-                "parent",
-                "Parent must be the number of a work package, such as 12.",
-                reference,
-            )?,
+            start_date: errors.check(date(&self.start_date, "startDate", "Start date")),
+            due_date: errors.check(date(&self.due_date, "dueDate", "Finish date")),
+            estimated_hours: errors
+                .check(optional(
+                    &self.estimated_time,
+                    "estimatedTime",
+                    "Estimated time must be a number of hours, such as 2.5.",
+                    hours,
+                ))
+                .flatten(),
+            remaining_hours: errors
+                .check(optional(
+                    &self.remaining_time,
+                    "remainingTime",
+                    "Remaining time must be a number of hours, such as 2.5.",
+                    hours,
+                ))
+                .flatten(),
+            done_ratio: errors
+                .check(optional(
+                    &self.done_ratio,
+                    "percentageDone",
+                    "% done must be a whole number from 0 to 100.",
+                    whole,
+                ))
+                .flatten(),
+            version_id: errors
+                .check(optional(
+                    &self.version,
+                    "version",
+                    "Choose a version from the list.",
+                    whole,
+                ))
+                .flatten(),
+            parent_id: errors
+                .check(optional(
+                    &self.parent,
+                    "parent",
+                    "Parent must be the number of a work package, such as 12.",
+                    reference,
+                ))
+                .flatten(),
             custom_fields: wp_custom_fields::input(&self.custom, fields),
             ..WorkPackageInput::default()
-        })
+        };
+        (input, errors)
     }
 }
 
@@ -262,7 +275,7 @@ async fn render(
     target: Target<'_>,
     v: &Values,
     status: StatusCode,
-    error: Option<(&str, &str)>,
+    errors: &ValidationErrors,
 ) -> Result<Response, WebError> {
     // The form itself is refused to whoever may not use it: typing into a
     // form whose save is then refused loses the input.
@@ -304,12 +317,10 @@ async fn render(
         .list_memberships(access, &filter, 500, 0)
         .await?;
     let people: Vec<&User> = members.iter().map(|m| &m.principal).collect();
-    let err = |a: &str| error.filter(|(at, _)| *at == a).map(|(_, m)| m);
-    let general = error
-        .filter(|(a, _)| {
-            !ATTRIBUTES.contains(a) && !wp_custom_fields::is_field_attribute(a, &fields)
-        })
-        .map(|(_, m)| m);
+    let err = |a: &str| errors.message_for(a);
+    let general = general_messages(errors, |a| {
+        ATTRIBUTES.contains(&a) || wp_custom_fields::is_field_attribute(a, &fields)
+    });
     let (title, action, submit) = match &target {
         Target::New(p) => (
             format!("New work package · {}", p.name),
@@ -370,7 +381,7 @@ async fn render(
             a href=(format!("/projects/{}/work_packages", project.identifier)) { "Work packages" }
         }
         h1 { (title) }
-        @if let Some(m) = general { div.alert role="alert" { (m) } }
+        (layout::alert_list(&general))
         form.stack.wp-form method="post" action=(action) novalidate {
             input type="hidden" name="csrf_token" value=(viewer.csrf());
             @if let Target::Edit { .. } = target {
@@ -452,7 +463,7 @@ pub async fn new_form(
         Target::New(&project),
         &v,
         StatusCode::OK,
-        None,
+        &ValidationErrors::new(),
     )
     .await
 }
@@ -478,22 +489,25 @@ pub async fn create(
     let project = state.services.project(&access, &id).await?;
     let fields = custom_fields(&state).await?;
     let v = Values::from_form(&form, &fields);
-    let result = match v.input(&fields) {
-        Ok(mut input) => {
-            input.project_id = Some(project.id);
-            state
-                .services
-                .create_work_package(&access, &viewer.user, input)
-                .await
-        }
-        Err(e) => Err(e.into()),
+    let (mut input, malformed) = v.input(&fields);
+    input.project_id = Some(project.id);
+    let result = if malformed.is_empty() {
+        state
+            .services
+            .create_work_package(&access, &viewer.user, input)
+            .await
+            .map(|row| row.wp.id)
+    } else {
+        Err(state
+            .services
+            .refuse_malformed_work_package(&access, &viewer.user, None, None, input, malformed)
+            .await)
     };
     match result {
-        Ok(row) => Ok(layout::see_other(&format!(
-            "/work_packages/{}?notice=wp_created",
-            row.wp.id
+        Ok(id) => Ok(layout::see_other(&format!(
+            "/work_packages/{id}?notice=wp_created"
         ))),
-        Err(ServiceError::Invalid(e)) => {
+        Err(ServiceError::Invalid(errors)) => {
             render(
                 &state,
                 &viewer,
@@ -501,7 +515,7 @@ pub async fn create(
                 Target::New(&project),
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some((e.attribute, e.message.as_str())),
+                &errors,
             )
             .await
         }
@@ -532,7 +546,7 @@ pub async fn edit_form(
         },
         &v,
         StatusCode::OK,
-        None,
+        &ValidationErrors::new(),
     )
     .await
 }
@@ -550,14 +564,18 @@ pub async fn update(
     let fields = custom_fields(&state).await?;
     let v = Values::from_form(&form, &fields);
     let lock = v.lock_version.trim().parse::<i64>().ok();
-    let result = match v.input(&fields) {
-        Ok(input) => {
-            state
-                .services
-                .update_work_package(&access, &viewer.user, id, lock, input, None)
-                .await
-        }
-        Err(e) => Err(e.into()),
+    let (input, malformed) = v.input(&fields);
+    let result = if malformed.is_empty() {
+        state
+            .services
+            .update_work_package(&access, &viewer.user, id, lock, input, None)
+            .await
+            .map(|_| ())
+    } else {
+        Err(state
+            .services
+            .refuse_malformed_work_package(&access, &viewer.user, Some(id), lock, input, malformed)
+            .await)
     };
     let target = Target::Edit {
         id,
@@ -567,7 +585,7 @@ pub async fn update(
         Ok(_) => Ok(layout::see_other(&format!(
             "/work_packages/{id}?notice=wp_saved"
         ))),
-        Err(ServiceError::Invalid(e)) => {
+        Err(ServiceError::Invalid(errors)) => {
             render(
                 &state,
                 &viewer,
@@ -575,7 +593,7 @@ pub async fn update(
                 target,
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some((e.attribute, e.message.as_str())),
+                &errors,
             )
             .await
         }
@@ -587,10 +605,11 @@ pub async fn update(
                 target,
                 &v,
                 StatusCode::CONFLICT,
-                Some((
+                &ValidationError::new(
                     "",
                     "Someone changed this work package while you were editing it. Open it again to see their change, then make yours.",
-                )),
+                )
+                .into(),
             )
             .await
         }
