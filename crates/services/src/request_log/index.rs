@@ -1,0 +1,494 @@
+//! The index of one log file, kept beside it as `<file>.idx`: which user
+//! ids and pseudonyms its lines carry, which user ids their paths and
+//! links name, and a Bloom filter of the character 3-, 4- and 5-grams of
+//! their paths and parameter values (lower case). A search asks the index
+//! whether the file may hold what it looks for and reads only the files
+//! that may; see docs/adr/0032-request-log-index.md.
+//!
+//! An index is a claim about a prefix of one file: it records the file's
+//! identity (device and inode) and how many bytes and lines it has seen.
+//! It is used only while that identity holds and the file is at least that
+//! long; the lines after the prefix are read and added. An index that is
+//! missing, damaged (its checksum fails), or names another file is
+//! rebuilt by reading the file once. A wrong "no" would lose a line, so
+//! every doubt reads the file.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// What an index file starts with; a different version is rebuilt.
+const MAGIC: &[u8; 8] = b"SRLIDX1\n";
+
+/// The suffix of an index beside its log file.
+pub const SUFFIX: &str = ".idx";
+
+/// Lengths of the character n-grams in the filter. A term of at least
+/// three characters (shorter ones are never searched) is looked up by its
+/// n-grams of the longest length it has, at most five.
+const GRAMS: [usize; 3] = [3, 4, 5];
+
+/// Bits of the filter per byte of log the index is made for. The strings
+/// of a line are a fraction of its bytes and repeat a lot; measured on
+/// benchmark traffic this keeps false positives per n-gram near 1%.
+const BITS_PER_LOG_BYTE: u64 = 1;
+const MIN_BITS: u64 = 1 << 13;
+const MAX_BITS: u64 = 1 << 27;
+const HASHES: u32 = 4;
+
+/// The index file beside a log file.
+pub fn path_of(log: &Path) -> PathBuf {
+    let mut name = log.as_os_str().to_owned();
+    name.push(SUFFIX);
+    PathBuf::from(name)
+}
+
+/// What a search looks for. A file may hold it when its index has any of
+/// the ids or pseudonyms, or all the n-grams of any of the terms.
+#[derive(Debug, Default)]
+pub struct Query {
+    /// Lines of the person's own requests (`user_id`).
+    pub own_ids: Vec<i64>,
+    /// Paths and links naming the person (`users/42`).
+    pub linked_ids: Vec<i64>,
+    pub pseudonyms: Vec<String>,
+    /// Lower case, at least three characters each.
+    pub terms: Vec<String>,
+}
+
+/// The index of a prefix of one log file.
+#[derive(Clone, Debug)]
+pub struct FileIndex {
+    identity: (u64, u64),
+    /// Bytes and lines of the file the index has seen (whole lines).
+    pub covered_bytes: u64,
+    pub covered_lines: u64,
+    own_ids: Vec<i64>,
+    linked_ids: Vec<i64>,
+    pseudonyms: Vec<String>,
+    bits: Vec<u64>,
+    nbits: u64,
+}
+
+impl FileIndex {
+    /// An empty index for the file with `identity`, with a filter sized
+    /// for a file of `size_hint` bytes.
+    pub fn new(identity: (u64, u64), size_hint: u64) -> FileIndex {
+        let nbits = (size_hint.saturating_mul(BITS_PER_LOG_BYTE)).clamp(MIN_BITS, MAX_BITS);
+        let nbits = nbits.next_multiple_of(64);
+        FileIndex {
+            identity,
+            covered_bytes: 0,
+            covered_lines: 0,
+            own_ids: Vec::new(),
+            linked_ids: Vec::new(),
+            pseudonyms: Vec::new(),
+            bits: vec![0; (nbits / 64) as usize],
+            nbits,
+        }
+    }
+
+    /// The same claims about another file with the same content (a
+    /// rewrite's new file).
+    pub fn for_file(mut self, identity: (u64, u64)) -> FileIndex {
+        self.identity = identity;
+        self
+    }
+
+    /// Whether the index speaks for the whole of a file with this identity
+    /// and length; `Some(false)` when it covers only a prefix of it, `None`
+    /// when it is about another file.
+    pub fn covers(&self, identity: (u64, u64), len: u64) -> Option<bool> {
+        (identity == self.identity && self.covered_bytes <= len)
+            .then_some(self.covered_bytes == len)
+    }
+
+    /// Adds one line as read from the file (`bytes` without the newline,
+    /// which must follow it: a last line cut short is left out, to be read
+    /// again once it is whole). A line that is not UTF-8 JSON adds nothing:
+    /// no search finds anything in such a line either.
+    pub fn add_line(&mut self, bytes: &[u8]) {
+        self.covered_bytes += bytes.len() as u64 + 1;
+        self.covered_lines += 1;
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return;
+        };
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            return;
+        };
+        self.add_fields(
+            v.get("user_id").and_then(Value::as_i64),
+            v.get("user_pseudonym").and_then(Value::as_str),
+            v.get("path").and_then(Value::as_str),
+            [v.get("query"), v.get("params")],
+        );
+    }
+
+    /// Adds a line the writer is about to append, `len` bytes with its
+    /// newline, from its fields (no parsing).
+    pub fn add_written(
+        &mut self,
+        len: u64,
+        user_id: Option<i64>,
+        pseudonym: Option<&str>,
+        path: &str,
+        values: [Option<&Value>; 2],
+    ) {
+        self.covered_bytes += len;
+        self.covered_lines += 1;
+        self.add_fields(user_id, pseudonym, Some(path), values);
+    }
+
+    fn add_fields(
+        &mut self,
+        user_id: Option<i64>,
+        pseudonym: Option<&str>,
+        path: Option<&str>,
+        values: [Option<&Value>; 2],
+    ) {
+        if let Some(id) = user_id {
+            insert_sorted(&mut self.own_ids, id);
+        }
+        if let Some(p) = pseudonym {
+            if let Err(i) = self.pseudonyms.binary_search_by(|q| q.as_str().cmp(p)) {
+                self.pseudonyms.insert(i, p.to_string());
+            }
+        }
+        if let Some(path) = path {
+            self.add_string(path);
+        }
+        for v in values.into_iter().flatten() {
+            self.add_value(v);
+        }
+    }
+
+    /// Strings anywhere in a parameter value (not object keys: neither the
+    /// search nor the redaction looks at them).
+    fn add_value(&mut self, v: &Value) {
+        match v {
+            Value::String(s) => self.add_string(s),
+            Value::Array(items) => items.iter().for_each(|v| self.add_value(v)),
+            Value::Object(map) => map.values().for_each(|v| self.add_value(v)),
+            _ => {}
+        }
+    }
+
+    fn add_string(&mut self, s: &str) {
+        for id in linked_ids(s) {
+            insert_sorted(&mut self.linked_ids, id);
+        }
+        let lower = s.to_lowercase();
+        let bounds: Vec<usize> = lower
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([lower.len()])
+            .collect();
+        let chars = bounds.len() - 1;
+        for n in GRAMS {
+            for i in 0..chars.saturating_sub(n - 1) {
+                let h = gram_hash(n, &lower.as_bytes()[bounds[i]..bounds[i + n]]);
+                self.set(h);
+            }
+        }
+    }
+
+    fn positions(&self, h: u64) -> impl Iterator<Item = usize> + '_ {
+        let h2 = mix(h ^ 0x9e37_79b9_7f4a_7c15) | 1;
+        (0..u64::from(HASHES))
+            .map(move |i| (h.wrapping_add(i.wrapping_mul(h2)) % self.nbits) as usize)
+    }
+
+    fn set(&mut self, h: u64) {
+        let positions: Vec<usize> = self.positions(h).collect();
+        for p in positions {
+            self.bits[p / 64] |= 1 << (p % 64);
+        }
+    }
+
+    fn has(&self, h: u64) -> bool {
+        self.positions(h)
+            .all(|p| self.bits[p / 64] & (1 << (p % 64)) != 0)
+    }
+
+    /// Whether a string of the file may contain `term` (lower case):
+    /// every n-gram of the term is in the filter.
+    fn may_contain_term(&self, term: &str) -> bool {
+        let bounds: Vec<usize> = term
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([term.len()])
+            .collect();
+        let chars = bounds.len() - 1;
+        let Some(n) = GRAMS.iter().copied().filter(|n| *n <= chars).max() else {
+            // Shorter than any n-gram: no answer from the filter.
+            return true;
+        };
+        (0..=chars - n).all(|i| self.has(gram_hash(n, &term.as_bytes()[bounds[i]..bounds[i + n]])))
+    }
+
+    /// Whether the lines the index has seen may hold what `q` looks for.
+    pub fn may_contain(&self, q: &Query) -> bool {
+        q.own_ids
+            .iter()
+            .any(|id| self.own_ids.binary_search(id).is_ok())
+            || q.linked_ids
+                .iter()
+                .any(|id| self.linked_ids.binary_search(id).is_ok())
+            || q.pseudonyms
+                .iter()
+                .any(|p| self.pseudonyms.binary_search(p).is_ok())
+            || q.terms.iter().any(|t| self.may_contain_term(t))
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bits.len() * 8 + 256);
+        out.extend_from_slice(MAGIC);
+        for n in [
+            self.identity.0,
+            self.identity.1,
+            self.covered_bytes,
+            self.covered_lines,
+            self.nbits,
+            self.own_ids.len() as u64,
+            self.linked_ids.len() as u64,
+            self.pseudonyms.len() as u64,
+        ] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for id in self.own_ids.iter().chain(&self.linked_ids) {
+            out.extend_from_slice(&id.to_le_bytes());
+        }
+        for p in &self.pseudonyms {
+            out.extend_from_slice(&(p.len() as u64).to_le_bytes());
+            out.extend_from_slice(p.as_bytes());
+        }
+        for w in &self.bits {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        let sum = Sha256::digest(&out);
+        out.extend_from_slice(&sum);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<FileIndex> {
+        let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+        if Sha256::digest(body).as_slice() != sum {
+            return None;
+        }
+        let mut r = body.strip_prefix(MAGIC.as_slice())?;
+        let mut u64s = [0u64; 8];
+        for n in &mut u64s {
+            *n = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
+        }
+        let [dev, ino, covered_bytes, covered_lines, nbits, own, linked, pseudonyms] = u64s;
+        if nbits == 0 || nbits % 64 != 0 || nbits > MAX_BITS {
+            return None;
+        }
+        let mut ids = |count: u64| -> Option<Vec<i64>> {
+            (0..count)
+                .map(|_| Some(i64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?)))
+                .collect()
+        };
+        let own_ids = ids(own)?;
+        let linked_ids = ids(linked)?;
+        let pseudonyms = (0..pseudonyms)
+            .map(|_| {
+                let len = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
+                let s = take(&mut r, usize::try_from(len).ok()?)?;
+                String::from_utf8(s.to_vec()).ok()
+            })
+            .collect::<Option<Vec<String>>>()?;
+        let bits: Vec<u64> = r
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("eight bytes")))
+            .collect();
+        if r.len() as u64 != nbits / 8 {
+            return None;
+        }
+        let sorted = |v: &[i64]| v.windows(2).all(|w| w[0] < w[1]);
+        if !sorted(&own_ids) || !sorted(&linked_ids) || !pseudonyms.windows(2).all(|w| w[0] < w[1])
+        {
+            return None;
+        }
+        Some(FileIndex {
+            identity: (dev, ino),
+            covered_bytes,
+            covered_lines,
+            own_ids,
+            linked_ids,
+            pseudonyms,
+            bits,
+            nbits,
+        })
+    }
+
+    /// Writes the index beside `log` (private, replaced in one rename).
+    pub fn store(&self, log: &Path) -> io::Result<()> {
+        let path = path_of(log);
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let mut file = super::files::private_file()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        file.write_all(&self.encode())?;
+        drop(file);
+        fs::rename(&tmp, &path)
+    }
+}
+
+/// The index stored beside `log`, when there is a sound one; `None` when
+/// it is missing or damaged (then the caller reads the file).
+pub fn load(log: &Path) -> io::Result<Option<FileIndex>> {
+    let mut bytes = Vec::new();
+    match fs::File::open(path_of(log)) {
+        Ok(mut f) => {
+            // Bounded: a filter is at most MAX_BITS / 8 bytes, the id and
+            // pseudonym lists at most a few per line of one file.
+            f.read_to_end(&mut bytes)?;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    Ok(FileIndex::decode(&bytes))
+}
+
+/// Deletes the index beside `log`; a missing one is fine.
+pub fn remove(log: &Path) -> io::Result<()> {
+    match fs::remove_file(path_of(log)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn take<'a>(r: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (head, tail) = r.split_at_checked(n)?;
+    *r = tail;
+    Some(head)
+}
+
+fn insert_sorted(v: &mut Vec<i64>, id: i64) {
+    if let Err(i) = v.binary_search(&id) {
+        v.insert(i, id);
+    }
+}
+
+/// The ids a string names as `users/<id>` or `principals/<id>`, segments
+/// split like [`super::names_user`] splits them.
+fn linked_ids(s: &str) -> impl Iterator<Item = i64> + '_ {
+    let mut prev = "";
+    s.split(['/', '?']).filter_map(move |seg| {
+        let named = (prev == "users" || prev == "principals")
+            .then(|| seg.parse::<i64>().ok().filter(|n| n.to_string() == seg))
+            .flatten();
+        prev = seg;
+        named
+    })
+}
+
+/// FNV-1a over the n-gram, its length mixed in, then a finaliser so that
+/// the filter's positions spread.
+fn gram_hash(n: usize, bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ n as u64;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix(h)
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index_of(lines: &[&str]) -> FileIndex {
+        let mut ix = FileIndex::new((1, 2), 4096);
+        for l in lines {
+            ix.add_line(l.as_bytes());
+        }
+        ix
+    }
+
+    fn terms(t: &[&str]) -> Query {
+        Query {
+            terms: t.iter().map(|s| s.to_lowercase()).collect(),
+            ..Query::default()
+        }
+    }
+
+    #[test]
+    fn finds_what_the_lines_hold() {
+        let ix = index_of(&[
+            r#"{"user_id":7,"path":"/api/v3/users/42/lock","params":{"name":"Ann Lee","tags":["Zoë Ünal"]}}"#,
+            r#"{"user_pseudonym":"abc","path":"/x","query":{"q":"see /api/v3/principals/9"}}"#,
+            "not json",
+        ]);
+        assert_eq!(ix.covered_lines, 3);
+        let q = |own: &[i64], linked: &[i64], p: &[&str]| Query {
+            own_ids: own.to_vec(),
+            linked_ids: linked.to_vec(),
+            pseudonyms: p.iter().map(|s| s.to_string()).collect(),
+            terms: Vec::new(),
+        };
+        assert!(ix.may_contain(&q(&[7], &[], &[])));
+        assert!(!ix.may_contain(&q(&[42], &[], &[])));
+        assert!(ix.may_contain(&q(&[], &[42], &[])));
+        assert!(ix.may_contain(&q(&[], &[9], &[])));
+        assert!(!ix.may_contain(&q(&[], &[4], &[])));
+        assert!(ix.may_contain(&q(&[], &[], &["abc"])));
+        assert!(!ix.may_contain(&q(&[], &[], &["abd"])));
+        for t in [
+            "ann",
+            "ann lee",
+            "n le",
+            "ANN LEE",
+            "zoë ünal",
+            "ünal",
+            "lock",
+        ] {
+            assert!(ix.may_contain(&terms(&[t])), "{t}");
+        }
+        for t in ["ann leeds", "bob", "lee ann", "json"] {
+            assert!(!ix.may_contain(&terms(&[t])), "{t}");
+        }
+    }
+
+    #[test]
+    fn round_trips_and_refuses_damage() {
+        let ix = index_of(&[r#"{"user_id":7,"user_pseudonym":"p","path":"/users/3/x"}"#]);
+        let bytes = ix.encode();
+        let back = FileIndex::decode(&bytes).unwrap();
+        assert_eq!(back.covered_bytes, ix.covered_bytes);
+        assert_eq!(back.own_ids, vec![7]);
+        assert_eq!(back.linked_ids, vec![3]);
+        assert_eq!(back.bits, ix.bits);
+        for i in [0, 9, bytes.len() / 2, bytes.len() - 1] {
+            let mut bad = bytes.clone();
+            bad[i] ^= 1;
+            assert!(FileIndex::decode(&bad).is_none(), "byte {i}");
+        }
+        assert!(FileIndex::decode(&bytes[..bytes.len() - 1]).is_none());
+        assert!(FileIndex::decode(b"").is_none());
+    }
+
+    #[test]
+    fn covers_only_its_own_file() {
+        let ix = index_of(&["{}"]);
+        assert_eq!(ix.covers((1, 2), 3), Some(true));
+        assert_eq!(ix.covers((1, 2), 10), Some(false));
+        assert_eq!(ix.covers((1, 2), 2), None);
+        assert_eq!(ix.covers((1, 3), 3), None);
+    }
+}
