@@ -483,7 +483,7 @@ async fn searches_through_indexes_are_exact() {
 /// is made again from its file, and the search is still exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damaged_indexes_are_rebuilt() {
-    let f = fixture().await;
+    let mut f = fixture().await;
     f.assert_exact(&f.log).await;
     let holding: Vec<PathBuf> = files_with(&f.dir, &f.mentions)
         .into_iter()
@@ -504,10 +504,24 @@ async fn damaged_indexes_are_rebuilt() {
     std::fs::write(index_of(&holding[2]), &bytes[..bytes.len() - 9]).unwrap();
     std::fs::copy(index_of(&clean[0]), index_of(&holding[3])).unwrap();
     std::fs::write(index_of(&clean[1]), b"").unwrap();
+    // A file replaced by another (a new inode) that starts with a line
+    // naming the person: its old index speaks for a prefix no longer
+    // there, and is not believed.
+    let replaced = &clean[2];
+    let mut content = format!(
+        "{}\n",
+        json!({"request_id": "replaced", "user_id": 5, "path": "/api/v3/users/4242", "status": 200})
+    )
+    .into_bytes();
+    content.extend_from_slice(&std::fs::read(replaced).unwrap());
+    let tmp = replaced.with_extension("tmp");
+    std::fs::write(&tmp, &content).unwrap();
+    std::fs::rename(&tmp, replaced).unwrap();
+    f.mentions.insert("replaced".into());
 
     let found = f.log.find_person(Some(PERSON), &terms()).await.unwrap();
     assert_eq!(request_ids(&found.lines), f.mentions);
-    assert_eq!(found.stats.indexes_rebuilt, 5, "{:?}", found.stats);
+    assert_eq!(found.stats.indexes_rebuilt, 6, "{:?}", found.stats);
     f.assert_exact(&f.log).await;
     let again = f.log.find_person(Some(PERSON), &terms()).await.unwrap();
     assert_eq!(again.stats.indexes_rebuilt, 0, "{:?}", again.stats);
