@@ -371,13 +371,25 @@ impl Indexes<'_> {
     }
 }
 
+/// A log file opened for reading, with the identity and length its index
+/// is checked against.
+struct Opened {
+    file: File,
+    identity: (u64, u64),
+    len: u64,
+}
+
 /// Opens a log file for reading: `None` when retention deleted it between
 /// listing and reading.
-fn open(path: &Path) -> io::Result<Option<(File, (u64, u64), u64)>> {
+fn open(path: &Path) -> io::Result<Option<Opened>> {
     match File::open(path) {
         Ok(file) => {
             let meta = file.metadata()?;
-            Ok(Some((file, identity(&meta), meta.len())))
+            Ok(Some(Opened {
+                identity: identity(&meta),
+                len: meta.len(),
+                file,
+            }))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -428,7 +440,12 @@ pub fn scan(
     let mut stats = SearchStats::default();
     let mut lowered = Vec::new();
     for f in list(dir)? {
-        let Some((file, identity, len)) = open(&f.path)? else {
+        let Some(Opened {
+            file,
+            identity,
+            len,
+        }) = open(&f.path)?
+        else {
             continue;
         };
         stats.files += 1;
@@ -498,7 +515,12 @@ pub fn rewrite(
     let mut changed = 0;
     let mut lowered = Vec::new();
     for f in list(dir)? {
-        let Some((file, identity, len)) = open(&f.path)? else {
+        let Some(Opened {
+            file,
+            identity,
+            len,
+        }) = open(&f.path)?
+        else {
             continue;
         };
         stats.files += 1;

@@ -439,7 +439,7 @@ mod tests {
         let q = |own: &[i64], linked: &[i64], p: &[&str]| Query {
             own_ids: own.to_vec(),
             linked_ids: linked.to_vec(),
-            pseudonyms: p.iter().map(|s| s.to_string()).collect(),
+            pseudonyms: p.iter().map(ToString::to_string).collect(),
             terms: Vec::new(),
         };
         assert!(ix.may_contain(&q(&[7], &[], &[])));

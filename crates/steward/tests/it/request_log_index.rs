@@ -123,7 +123,7 @@ fn files_with(dir: &Path, ids: &BTreeSet<String>) -> BTreeSet<PathBuf> {
 }
 
 fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
+    ids.iter().map(ToString::to_string).collect()
 }
 
 /// A log over `dir` with small files, so that a few hundred lines make
