@@ -409,17 +409,32 @@ fn read_lines(
     if from > 0 {
         reader.seek(SeekFrom::Start(from))?;
     }
-    let mut buf = Vec::new();
+    // Lines are handed out of the buffer where they lie; only a line
+    // that straddles two fills is copied.
+    let mut carry: Vec<u8> = Vec::new();
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            if !carry.is_empty() {
+                each(&carry, false)?;
+            }
             return Ok(());
         }
-        let whole = buf.last() == Some(&b'\n');
-        if whole {
-            buf.pop();
+        let mut start = 0;
+        while let Some(i) = memchr::memchr(b'\n', &chunk[start..]) {
+            let end = start + i;
+            if carry.is_empty() {
+                each(&chunk[start..end], true)?;
+            } else {
+                carry.extend_from_slice(&chunk[start..end]);
+                each(&carry, true)?;
+                carry.clear();
+            }
+            start = end + 1;
         }
-        each(&buf, whole)?;
+        carry.extend_from_slice(&chunk[start..]);
+        let len = chunk.len();
+        reader.consume(len);
     }
 }
 
