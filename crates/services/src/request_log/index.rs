@@ -41,7 +41,15 @@ const BITS_PER_LOG_BYTE: u64 = 1;
 const MIN_BITS: u64 = 1 << 13;
 const MAX_BITS: u64 = 1 << 27;
 const MAX_STORED_FILL: f64 = 0.2;
-const HASHES: u64 = 3;
+/// Bits set per n-gram, all in one 64-bit word of the filter (one cache
+/// miss per n-gram instead of one per bit).
+const HASHES: u32 = 3;
+
+/// Recently added strings, per index: paths and values repeat from line
+/// to line, and a string whose n-grams are in the filter already need not
+/// be cut into them again. Compared in full, so a hit is never wrong.
+const SEEN_SLOTS: usize = 1024;
+const SEEN_MAX_LEN: usize = 96;
 
 /// The index file beside a log file.
 pub fn path_of(log: &Path) -> PathBuf {
@@ -75,6 +83,8 @@ pub struct FileIndex {
     pseudonyms: Vec<String>,
     bits: Vec<u64>,
     nbits: u64,
+    /// Strings added lately (not stored: an index read back starts empty).
+    seen: Vec<Option<Box<str>>>,
 }
 
 impl FileIndex {
@@ -93,6 +103,7 @@ impl FileIndex {
             pseudonyms: Vec::new(),
             bits: vec![0; (nbits / 64) as usize],
             nbits,
+            seen: Vec::new(),
         }
     }
 
@@ -182,25 +193,46 @@ impl FileIndex {
     }
 
     fn add_string(&mut self, s: &str) {
-        if s.contains("users/") || s.contains("principals/") {
+        // Only segments after `users` or `principals` can name anyone;
+        // one finder, built once, looks for the `s/` both end with.
+        static LINK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new("s/"));
+        if LINK.find(s.as_bytes()).is_some() {
             for id in linked_ids(s) {
                 insert_sorted(&mut self.linked_ids, id);
             }
         }
-        let mut set = |h: u64| {
-            for p in positions(h, self.nbits) {
-                self.bits[p / 64] |= 1 << (p % 64);
+        let slot = if s.len() <= SEEN_MAX_LEN {
+            let slot = (gram_of_bytes(s.as_bytes()) as usize) % SEEN_SLOTS;
+            if self.seen.is_empty() {
+                self.seen.resize(SEEN_SLOTS, None);
             }
+            if self.seen[slot].as_deref() == Some(s) {
+                return;
+            }
+            Some(slot)
+        } else {
+            None
+        };
+        let nwords = self.bits.len();
+        let bits = &mut self.bits;
+        let mut set = |h: u64| {
+            let (word, mask) = word_and_mask(h, nwords);
+            bits[word] |= mask;
         };
         if s.is_ascii() {
             grams(s.as_bytes(), true, |_, h| set(h));
         } else {
             grams(s.to_lowercase().as_bytes(), false, |_, h| set(h));
         }
+        if let Some(slot) = slot {
+            self.seen[slot] = Some(s.into());
+        }
     }
 
     fn has(&self, h: u64) -> bool {
-        positions(h, self.nbits).all(|p| self.bits[p / 64] & (1 << (p % 64)) != 0)
+        let (word, mask) = word_and_mask(h, self.bits.len());
+        self.bits[word] & mask == mask
     }
 
     /// Whether a string of the file may contain `term` (lower case):
@@ -338,6 +370,7 @@ impl FileIndex {
             pseudonyms,
             bits,
             nbits,
+            seen: Vec::new(),
         })
     }
 
@@ -441,12 +474,24 @@ fn grams(text: &[u8], lower_ascii: bool, mut each: impl FnMut(usize, u64)) {
     }
 }
 
-/// The filter's bits for one hash (double hashing; `nbits` a power of
-/// two, so that a position in a filter folded in half is the position
-/// modulo the half).
-fn positions(h: u64, nbits: u64) -> impl Iterator<Item = usize> {
-    let h2 = mix(h ^ 0x9e37_79b9_7f4a_7c15) | 1;
-    (0..HASHES).map(move |i| (h.wrapping_add(i.wrapping_mul(h2)) & (nbits - 1)) as usize)
+/// The word of the filter and the bits in it for one n-gram's hash. The
+/// number of words is a power of two, so that in a filter folded in half
+/// the word is the same modulo the half and the bits are the same.
+fn word_and_mask(h: u64, nwords: usize) -> (usize, u64) {
+    let word = (h as usize) & (nwords - 1);
+    let h2 = mix(h ^ 0x9e37_79b9_7f4a_7c15);
+    let mask = (0..HASHES).fold(0u64, |m, i| m | 1 << ((h2 >> (6 * i)) & 63));
+    (word, mask)
+}
+
+/// A cheap hash of a whole string, for the cache of strings seen.
+fn gram_of_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ (h >> 29)
 }
 
 fn mix(mut z: u64) -> u64 {
