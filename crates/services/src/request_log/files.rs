@@ -18,6 +18,8 @@ use std::time::{Duration, SystemTime};
 
 use steward_domain::Timestamp;
 
+use memchr::memmem::Finder;
+
 use super::index::{self, FileIndex, Query};
 
 pub const ACTIVE: &str = "requests.jsonl";
@@ -252,14 +254,18 @@ fn remove_orphan_indexes(dir: &Path) -> io::Result<()> {
 /// needle every line is looked at.
 #[derive(Clone, Debug, Default)]
 pub struct Prefilter {
-    exact: Vec<Vec<u8>>,
-    folded: Vec<Vec<u8>>,
+    /// Built once: a search tests every line of the files it reads.
+    exact: Vec<Finder<'static>>,
+    folded: Vec<Finder<'static>>,
 }
 
 impl Prefilter {
     pub fn exact<S: AsRef<str>>(mut self, needles: impl IntoIterator<Item = S>) -> Self {
-        self.exact
-            .extend(needles.into_iter().map(|n| n.as_ref().as_bytes().to_vec()));
+        self.exact.extend(
+            needles
+                .into_iter()
+                .map(|n| Finder::new(n.as_ref().as_bytes()).into_owned()),
+        );
         self
     }
 
@@ -269,7 +275,7 @@ impl Prefilter {
         self.folded.extend(
             needles
                 .into_iter()
-                .map(|n| n.as_ref().to_ascii_lowercase().into_bytes()),
+                .map(|n| Finder::new(&n.as_ref().to_ascii_lowercase()).into_owned()),
         );
         self
     }
@@ -289,11 +295,7 @@ impl Prefilter {
         if self.is_empty() {
             return true;
         }
-        if self
-            .exact
-            .iter()
-            .any(|n| memchr::memmem::find(bytes, n).is_some())
-        {
+        if self.exact.iter().any(|n| n.find(bytes).is_some()) {
             return true;
         }
         if self.folded.is_empty() {
@@ -302,9 +304,7 @@ impl Prefilter {
         lowered.clear();
         lowered.extend_from_slice(bytes);
         lowered.make_ascii_lowercase();
-        self.folded
-            .iter()
-            .any(|n| memchr::memmem::find(lowered, n).is_some())
+        self.folded.iter().any(|n| n.find(lowered).is_some())
     }
 }
 
