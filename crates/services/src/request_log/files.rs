@@ -1,7 +1,7 @@
 //! The files of the request log in their directory: the active file
 //! `requests.jsonl`, rotated files `requests-<UTC time>.jsonl` (the time of
 //! rotation, so that names sort oldest first), an index beside each log
-//! file (`<file>.idx`, see [`super::index`]), the pseudonym key, and a
+//! file (`<file>.idx`, see `index.rs`), the pseudonym key, and a
 //! lock file.
 //!
 //! Every change to the set of files (appending, rotating, deleting,
