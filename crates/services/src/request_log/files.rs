@@ -1,6 +1,7 @@
 //! The files of the request log in their directory: the active file
 //! `requests.jsonl`, rotated files `requests-<UTC time>.jsonl` (the time of
-//! rotation, so that names sort oldest first), the pseudonym key, and a
+//! rotation, so that names sort oldest first), an index beside each log
+//! file (`<file>.idx`, see `index.rs`), the pseudonym key, and a
 //! lock file.
 //!
 //! Every change to the set of files (appending, rotating, deleting,
@@ -11,11 +12,16 @@
 //! the writer notices the replaced file (its inode changed) and reopens it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use steward_domain::Timestamp;
+
+use memchr::memmem::Finder;
+
+use super::index::{self, FileIndex, Query};
 
 pub const ACTIVE: &str = "requests.jsonl";
 const ROTATED_PREFIX: &str = "requests-";
@@ -146,6 +152,12 @@ pub fn rotate(dir: &Path, now: Timestamp) -> io::Result<Option<PathBuf>> {
         target = dir.join(format!("{ROTATED_PREFIX}{}{SUFFIX}", stamp(t)));
     }
     fs::rename(&active, &target)?;
+    // The index goes with its file (a rename keeps the identity it names).
+    match fs::rename(index::path_of(&active), index::path_of(&target)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     Ok(Some(target))
 }
 
@@ -176,6 +188,7 @@ pub fn enforce(
             kept.push(f);
         }
     }
+    remove_orphan_indexes(dir)?;
     let mut total: u64 = kept.iter().map(|f| f.size).sum();
     for f in &kept {
         if total <= max_total_bytes {
@@ -193,6 +206,9 @@ pub fn enforce(
 }
 
 fn remove(f: &LogFile, removed: &mut Removed) -> io::Result<()> {
+    // The index first: an index must never outlive its file, or a new file
+    // of the same name could be taken for the one it describes.
+    index::remove(&f.path)?;
     match fs::remove_file(&f.path) {
         Ok(()) => {
             removed.files += 1;
@@ -204,21 +220,53 @@ fn remove(f: &LogFile, removed: &mut Removed) -> io::Result<()> {
     }
 }
 
+/// Deletes indexes whose log file is gone (deleted by hand, or by a
+/// retention run cut short between the two deletions).
+fn remove_orphan_indexes(dir: &Path) -> io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(log) = name.strip_suffix(index::SUFFIX) else {
+            continue;
+        };
+        let is_log = log == ACTIVE || (log.starts_with(ROTATED_PREFIX) && log.ends_with(SUFFIX));
+        if is_log && !dir.join(log).exists() {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a line must contain to be worth looking at: byte strings found as
-/// they are, and lower-case strings found in the lower-cased line. Files
-/// and lines with none of them are passed over without being parsed, which
-/// keeps a search of a full log (100 MB) to a few tens of milliseconds.
-/// Without any needle every line is looked at.
+/// they are, and lower-case strings found in the lower-cased line. Lines
+/// with none of them are passed over without being parsed (the files that
+/// cannot hold them at all are passed over by their index). Without any
+/// needle every line is looked at.
 #[derive(Clone, Debug, Default)]
 pub struct Prefilter {
-    exact: Vec<Vec<u8>>,
-    folded: Vec<Vec<u8>>,
+    /// Built once: a search tests every line of the files it reads.
+    exact: Vec<Finder<'static>>,
+    folded: Vec<Finder<'static>>,
 }
 
 impl Prefilter {
     pub fn exact<S: AsRef<str>>(mut self, needles: impl IntoIterator<Item = S>) -> Self {
-        self.exact
-            .extend(needles.into_iter().map(|n| n.as_ref().as_bytes().to_vec()));
+        self.exact.extend(
+            needles
+                .into_iter()
+                .map(|n| Finder::new(n.as_ref().as_bytes()).into_owned()),
+        );
         self
     }
 
@@ -228,7 +276,7 @@ impl Prefilter {
         self.folded.extend(
             needles
                 .into_iter()
-                .map(|n| n.as_ref().to_ascii_lowercase().into_bytes()),
+                .map(|n| Finder::new(&n.as_ref().to_ascii_lowercase()).into_owned()),
         );
         self
     }
@@ -244,15 +292,11 @@ impl Prefilter {
         self
     }
 
-    fn matches(&self, bytes: &[u8], lowered: &mut Vec<u8>) -> bool {
+    pub fn matches(&self, bytes: &[u8], lowered: &mut Vec<u8>) -> bool {
         if self.is_empty() {
             return true;
         }
-        if self
-            .exact
-            .iter()
-            .any(|n| memchr::memmem::find(bytes, n).is_some())
-        {
+        if self.exact.iter().any(|n| n.find(bytes).is_some()) {
             return true;
         }
         if self.folded.is_empty() {
@@ -261,119 +305,304 @@ impl Prefilter {
         lowered.clear();
         lowered.extend_from_slice(bytes);
         lowered.make_ascii_lowercase();
-        self.folded
-            .iter()
-            .any(|n| memchr::memmem::find(lowered, n).is_some())
+        self.folded.iter().any(|n| n.find(lowered).is_some())
     }
 }
 
-/// The lines of a file's content: (number from 1, bytes without the newline).
-fn lines(content: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let mut start = 0;
-    let mut n = 0;
-    std::iter::from_fn(move || {
-        if start >= content.len() {
-            return None;
-        }
-        let end = memchr::memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
-        let line = &content[start..end];
-        start = end + 1;
-        n += 1;
-        Some((n, line))
-    })
+/// What a search or rewrite read, to show that the indexes spare it the
+/// files that cannot hold what it looks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SearchStats {
+    /// Log files looked at.
+    pub files: usize,
+    /// Files read from the start (their index may hold what was looked
+    /// for, or they had none to trust).
+    pub files_read: usize,
+    /// Files of which only lines written after their index was made were
+    /// read.
+    pub tails_read: usize,
+    /// Indexes made anew because they were missing or damaged, or named
+    /// another file.
+    pub indexes_rebuilt: usize,
 }
 
-/// A file's content, or `None` when retention deleted it between listing
-/// and reading. Files are at most `max_file_mb` large.
-fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(content) => Ok(Some(content)),
+/// Where the indexes come from besides the files beside the logs: the
+/// writer's index of the active file (kept in memory while it appends),
+/// and the size new indexes are made for.
+pub struct Indexes<'a> {
+    pub active: &'a Mutex<Option<FileIndex>>,
+    pub max_file_bytes: u64,
+}
+
+impl Indexes<'_> {
+    /// The index that speaks for (a prefix of) `f` as opened, if any.
+    fn find(&self, f: &LogFile, identity: (u64, u64), len: u64) -> io::Result<Option<FileIndex>> {
+        if f.active {
+            let held = self.active.lock().ok().and_then(|mut a| a.take());
+            if let Some(ix) = held.filter(|ix| ix.covers(identity, len).is_some()) {
+                return Ok(Some(ix));
+            }
+        }
+        Ok(index::load(&f.path)?.filter(|ix| ix.covers(identity, len).is_some()))
+    }
+
+    /// Stores `ix` beside `f` when it learnt something, and hands the
+    /// active file's index back to the writer.
+    fn keep(&self, f: &LogFile, ix: FileIndex, learnt: bool) -> io::Result<()> {
+        if learnt {
+            ix.store(&f.path)?;
+        }
+        if f.active {
+            if let Ok(mut a) = self.active.lock() {
+                *a = Some(ix);
+            }
+        }
+        Ok(())
+    }
+
+    fn fresh(&self, f: &LogFile, identity: (u64, u64), len: u64) -> FileIndex {
+        // The active file grows up to the rotation size; a rotated file
+        // stays as it is.
+        let hint = if f.active {
+            len.max(self.max_file_bytes)
+        } else {
+            len
+        };
+        FileIndex::new(identity, hint)
+    }
+}
+
+/// A log file opened for reading, with the identity and length its index
+/// is checked against.
+struct Opened {
+    file: File,
+    identity: (u64, u64),
+    len: u64,
+}
+
+/// Opens a log file for reading: `None` when retention deleted it between
+/// listing and reading.
+fn open(path: &Path) -> io::Result<Option<Opened>> {
+    match File::open(path) {
+        Ok(file) => {
+            let meta = file.metadata()?;
+            Ok(Some(Opened {
+                identity: identity(&meta),
+                len: meta.len(),
+                file,
+            }))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }
 
+/// Reads `file` line by line from byte `from` (the start of a line),
+/// one line in memory at a time: `each` gets the line without its newline
+/// and whether the newline was there (a last line cut short by a crash
+/// has none).
+fn read_lines(
+    file: File,
+    from: u64,
+    mut each: impl FnMut(&[u8], bool) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+    if from > 0 {
+        reader.seek(SeekFrom::Start(from))?;
+    }
+    // Lines are handed out of the buffer where they lie; only a line
+    // that straddles two fills is copied.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            if !carry.is_empty() {
+                each(&carry, false)?;
+            }
+            return Ok(());
+        }
+        let mut start = 0;
+        while let Some(i) = memchr::memchr(b'\n', &chunk[start..]) {
+            let end = start + i;
+            if carry.is_empty() {
+                each(&chunk[start..end], true)?;
+            } else {
+                carry.extend_from_slice(&chunk[start..end]);
+                each(&carry, true)?;
+                carry.clear();
+            }
+            start = end + 1;
+        }
+        carry.extend_from_slice(&chunk[start..]);
+        let len = chunk.len();
+        reader.consume(len);
+    }
+}
+
+const READ_BUFFER: usize = 256 * 1024;
+
 /// Calls `each` with (file, line number from 1, line) for every line that
-/// passes the prefilter, oldest file first. The caller holds the lock.
+/// passes the prefilter in the files whose index may hold what `query`
+/// looks for, oldest file first; the other files are passed over, or
+/// only their lines written after their index are read. Indexes that
+/// were missing or have grown are stored. The caller holds the lock.
 pub fn scan(
     dir: &Path,
+    query: &Query,
     filter: &Prefilter,
+    indexes: &Indexes<'_>,
     mut each: impl FnMut(&Path, usize, &str),
-) -> io::Result<()> {
+) -> io::Result<SearchStats> {
+    let mut stats = SearchStats::default();
     let mut lowered = Vec::new();
     for f in list(dir)? {
-        let Some(content) = read(&f.path)? else {
+        let Some(Opened {
+            file,
+            identity,
+            len,
+        }) = open(&f.path)?
+        else {
             continue;
         };
-        if !filter.matches(&content, &mut lowered) {
-            continue;
-        }
-        for (n, line) in lines(&content) {
-            if !filter.matches(line, &mut lowered) {
-                continue;
+        stats.files += 1;
+        let (mut ix, from, learnt) = match indexes.find(&f, identity, len)? {
+            Some(ix) if !ix.may_contain(query) => {
+                if ix.covers(identity, len) == Some(true) {
+                    indexes.keep(&f, ix, false)?;
+                    continue;
+                }
+                stats.tails_read += 1;
+                let from = ix.covered_bytes;
+                (ix, from, true)
             }
-            if let Ok(text) = std::str::from_utf8(line) {
-                each(&f.path, n, text);
+            Some(ix) => {
+                stats.files_read += 1;
+                let learnt = ix.covers(identity, len) == Some(false);
+                (ix, 0, learnt)
             }
-        }
+            None => {
+                stats.files_read += 1;
+                stats.indexes_rebuilt += 1;
+                (indexes.fresh(&f, identity, len), 0, true)
+            }
+        };
+        let known = ix.covered_bytes;
+        let mut at = from;
+        let mut n = if from > 0 {
+            ix.covered_lines as usize
+        } else {
+            0
+        };
+        read_lines(file, from, |line, whole| {
+            n += 1;
+            if at >= known && whole {
+                ix.add_line(line);
+            }
+            at += line.len() as u64 + u64::from(whole);
+            if filter.matches(line, &mut lowered) {
+                if let Ok(text) = std::str::from_utf8(line) {
+                    each(&f.path, n, text);
+                }
+            }
+            Ok(())
+        })?;
+        indexes.keep(&f, ix, learnt)?;
     }
-    Ok(())
+    Ok(stats)
 }
 
 /// Rewrites every file in which `change` alters a line that passes the
-/// prefilter: the new content goes to a temporary file beside it, which
-/// then replaces the original in one rename, keeping the original's
-/// modification time so that a rewrite does not extend the file's life
-/// under the age limit. Returns how many lines changed. The caller holds
-/// the lock.
+/// prefilter, reading only the files whose index may hold what `query`
+/// looks for (and those without a sound index). The new content goes to
+/// a temporary file beside it, line by line, which then replaces the
+/// original in one rename, keeping the original's modification time so
+/// that a rewrite does not extend the file's life under the age limit;
+/// the new file's index is made on the way and stored with it (the old
+/// one is deleted first, so that no index outlives the content it
+/// describes). Returns how many lines changed. The caller holds the lock.
 pub fn rewrite(
     dir: &Path,
+    query: &Query,
     filter: &Prefilter,
+    indexes: &Indexes<'_>,
     mut change: impl FnMut(&str) -> Option<String>,
-) -> io::Result<usize> {
+) -> io::Result<(usize, SearchStats)> {
+    let mut stats = SearchStats::default();
     let mut changed = 0;
     let mut lowered = Vec::new();
     for f in list(dir)? {
-        let Some(content) = read(&f.path)? else {
+        let Some(Opened {
+            file,
+            identity,
+            len,
+        }) = open(&f.path)?
+        else {
             continue;
         };
-        if !filter.matches(&content, &mut lowered) {
-            continue;
+        stats.files += 1;
+        match indexes.find(&f, identity, len)? {
+            Some(ix) if !ix.may_contain(query) && ix.covers(identity, len) == Some(true) => {
+                indexes.keep(&f, ix, false)?;
+                continue;
+            }
+            Some(_) => {}
+            None => stats.indexes_rebuilt += 1,
         }
-        let mut out: Vec<u8> = Vec::with_capacity(content.len());
+        stats.files_read += 1;
+        let modified = file.metadata()?.modified()?;
+        let tmp = f.path.with_extension("jsonl.rewrite");
+        let mut out = BufWriter::with_capacity(
+            READ_BUFFER,
+            private_file()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?,
+        );
+        let mut ix = indexes.fresh(&f, identity, len);
         let mut here = 0;
-        for (_, line) in lines(&content) {
+        read_lines(file, 0, |line, _| {
             let replacement = if filter.matches(line, &mut lowered) {
                 std::str::from_utf8(line).ok().and_then(&mut change)
             } else {
                 None
             };
-            match replacement {
+            let written = match &replacement {
                 Some(new) => {
                     here += 1;
-                    out.extend_from_slice(new.as_bytes());
+                    new.as_bytes()
                 }
-                None => out.extend_from_slice(line),
-            }
-            out.push(b'\n');
-        }
+                None => line,
+            };
+            out.write_all(written)?;
+            out.write_all(b"\n")?;
+            ix.add_line(written);
+            Ok(())
+        })?;
         if here == 0 {
+            drop(out);
+            fs::remove_file(&tmp)?;
+            if ix.covered_bytes == len {
+                // Same content: the index made on the way is the file's.
+                indexes.keep(&f, ix, true)?;
+            }
             continue;
         }
-        let tmp = f.path.with_extension("jsonl.rewrite");
-        let mut file = private_file()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        file.write_all(&out)?;
+        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.sync_all()?;
-        file.set_modified(f.modified)?;
+        file.set_modified(modified)?;
+        let ix = ix.for_file(identity_of(&file)?);
         drop(file);
+        index::remove(&f.path)?;
         fs::rename(&tmp, &f.path)?;
+        indexes.keep(&f, ix, true)?;
         changed += here;
     }
-    Ok(changed)
+    Ok((changed, stats))
+}
+
+fn identity_of(file: &File) -> io::Result<(u64, u64)> {
+    Ok(identity(&file.metadata()?))
 }
 
 /// Options to create a log file: readable and writable by Steward's user

@@ -19,6 +19,7 @@
 
 mod files;
 mod filter;
+mod index;
 mod pseudonym;
 
 use std::borrow::Cow;
@@ -36,8 +37,9 @@ use serde_json::Value;
 use steward_domain::user::UserId;
 use steward_domain::Timestamp;
 
-pub use files::ACTIVE as ACTIVE_FILE;
+pub use files::{SearchStats, ACTIVE as ACTIVE_FILE};
 pub use filter::{SecretFilter, FILTERED};
+pub use index::SUFFIX as INDEX_SUFFIX;
 pub use pseudonym::{hmac_sha256, KEY_FILE};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -217,6 +219,34 @@ struct Shared {
     /// queue (the erasure request's own, say) is written without them.
     erased: Mutex<HashSet<UserId>>,
     any_erased: AtomicBool,
+    /// The index of the active file while this process's writer appends
+    /// to it; searches in this process use it instead of reading the
+    /// file, and hand back the one they made.
+    active_index: Mutex<Option<index::FileIndex>>,
+}
+
+impl Shared {
+    fn indexes(&self) -> files::Indexes<'_> {
+        files::Indexes {
+            active: &self.active_index,
+            max_file_bytes: self.config.max_file_bytes,
+        }
+    }
+}
+
+/// Where the log names a person, and what finding it read.
+#[derive(Clone, Debug, Default)]
+pub struct Mentions {
+    /// (file, line number from 1).
+    pub lines: Vec<(PathBuf, usize)>,
+    pub stats: SearchStats,
+}
+
+/// What a scrub changed, and what it read.
+#[derive(Clone, Debug, Default)]
+pub struct Scrubbed {
+    pub lines_changed: usize,
+    pub stats: SearchStats,
 }
 
 enum Msg {
@@ -241,6 +271,7 @@ impl RequestLog {
                     queued_body_bytes: AtomicUsize::new(0),
                     erased: Mutex::new(HashSet::new()),
                     any_erased: AtomicBool::new(false),
+                    active_index: Mutex::new(None),
                 }),
                 sender: OnceLock::new(),
             })),
@@ -325,16 +356,24 @@ impl RequestLog {
             let _guard = lock.lock()?;
             let m = Matcher::for_user(&shared.config.dir, user)?;
             let mut out = Vec::new();
-            files::scan(&shared.config.dir, &m.prefilter(true), |_, _, text| {
-                if !m.may_be_own(text) {
-                    return;
-                }
-                if let Ok(v) = serde_json::from_str::<Value>(text) {
-                    if m.is_own(&v) {
-                        out.push(v);
+            let query = m.query(true, &Terms::new(&[]));
+            let indexes = shared.indexes();
+            files::scan(
+                &shared.config.dir,
+                &query,
+                &m.prefilter(true),
+                &indexes,
+                |_, _, text| {
+                    if !m.may_be_own(text) {
+                        return;
                     }
-                }
-            })?;
+                    if let Ok(v) = serde_json::from_str::<Value>(text) {
+                        if m.is_own(&v) {
+                            out.push(v);
+                        }
+                    }
+                },
+            )?;
             Ok(out)
         })
         .await
@@ -346,7 +385,7 @@ impl RequestLog {
     /// `/api/v3/users/erased`). Each file is rewritten and replaced
     /// atomically. Returns the number of lines changed.
     pub async fn unlink_user(&self, user: UserId) -> io::Result<usize> {
-        self.scrub(Some(user), Terms::new(&[])).await
+        Ok(self.scrub(Some(user), Terms::new(&[])).await?.lines_changed)
     }
 
     /// Where the log still names the person (their id, current pseudonym,
@@ -366,17 +405,27 @@ impl RequestLog {
         if terms.is_empty() {
             return Ok(0);
         }
-        self.scrub(None, terms).await
+        Ok(self.scrub(None, terms).await?.lines_changed)
     }
 
     /// [`RequestLog::unlink_user`] and [`RequestLog::redact_terms`] in one
     /// pass over the files: what erasure does to the log.
     pub async fn scrub_person(&self, user: UserId, terms: &[String]) -> io::Result<usize> {
+        Ok(self.scrub_person_counted(user, terms).await?.lines_changed)
+    }
+
+    /// [`RequestLog::scrub_person`], telling also which files it read:
+    /// only those whose index may name the person are.
+    pub async fn scrub_person_counted(
+        &self,
+        user: UserId,
+        terms: &[String],
+    ) -> io::Result<Scrubbed> {
         self.scrub(Some(user), Terms::new(terms)).await
     }
 
     /// Unlinks `user` (when given) and redacts `terms` in one pass.
-    async fn scrub(&self, user: Option<UserId>, terms: Terms) -> io::Result<usize> {
+    async fn scrub(&self, user: Option<UserId>, terms: Terms) -> io::Result<Scrubbed> {
         if let (Some(inner), Some(user)) = (&self.inner, user) {
             if let Ok(mut set) = inner.shared.erased.lock() {
                 set.insert(user);
@@ -386,20 +435,26 @@ impl RequestLog {
         self.flush().await;
         self.blocking(move |shared| {
             let Some(lock) = open_lock(&shared.config.dir)? else {
-                return Ok(0);
+                return Ok(Scrubbed::default());
             };
             let _guard = lock.lock()?;
-            let (m, filter) = person_matcher(&shared.config.dir, user, &terms)?;
-            files::rewrite(&shared.config.dir, &filter, |text| {
-                let mentions = m.as_ref().is_some_and(|m| m.may_mention(text));
-                let named = !terms.is_empty() && terms.in_raw(text);
-                if !mentions && !named {
-                    return None;
-                }
-                let mut line: Line = serde_json::from_str(text).ok()?;
-                let unlinked = mentions && m.as_ref().is_some_and(|m| m.unlink(&mut line));
-                let redacted = named && terms.redact(&mut line);
-                (unlinked || redacted).then(|| to_json(&line))
+            let (m, filter, query) = person_matcher(&shared.config.dir, user, &terms)?;
+            let indexes = shared.indexes();
+            let (lines_changed, stats) =
+                files::rewrite(&shared.config.dir, &query, &filter, &indexes, |text| {
+                    let mentions = m.as_ref().is_some_and(|m| m.may_mention(text));
+                    let named = !terms.is_empty() && terms.in_raw(text);
+                    if !mentions && !named {
+                        return None;
+                    }
+                    let mut line: Line = serde_json::from_str(text).ok()?;
+                    let unlinked = mentions && m.as_ref().is_some_and(|m| m.unlink(&mut line));
+                    let redacted = named && terms.redact(&mut line);
+                    (unlinked || redacted).then(|| to_json(&line))
+                })?;
+            Ok(Scrubbed {
+                lines_changed,
+                stats,
             })
         })
         .await
@@ -412,32 +467,50 @@ impl RequestLog {
         user: Option<UserId>,
         terms: &[String],
     ) -> io::Result<Vec<(PathBuf, usize)>> {
+        Ok(self.find_person(user, terms).await?.lines)
+    }
+
+    /// [`RequestLog::mentions_person`], telling also which files it read:
+    /// only those whose index may name the person, and the lines written
+    /// after a file's index was made.
+    pub async fn find_person(
+        &self,
+        user: Option<UserId>,
+        terms: &[String],
+    ) -> io::Result<Mentions> {
         let terms = Terms::new(terms);
         if user.is_none() && terms.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Mentions::default());
         }
         self.flush().await;
         self.blocking(move |shared| {
             let Some(lock) = open_lock(&shared.config.dir)? else {
-                return Ok(Vec::new());
+                return Ok(Mentions::default());
             };
             let _guard = lock.lock()?;
-            let (m, filter) = person_matcher(&shared.config.dir, user, &terms)?;
+            let (m, filter, query) = person_matcher(&shared.config.dir, user, &terms)?;
             let mut out = Vec::new();
-            files::scan(&shared.config.dir, &filter, |path, n, text| {
-                let mentions = m.as_ref().is_some_and(|m| m.may_mention(text));
-                let named = !terms.is_empty() && terms.in_raw(text);
-                if !mentions && !named {
-                    return;
-                }
-                if let Ok(mut line) = serde_json::from_str::<Line>(text) {
-                    let unlinked = mentions && m.as_ref().is_some_and(|m| m.unlink(&mut line));
-                    if unlinked || (named && terms.redact(&mut line)) {
-                        out.push((path.to_path_buf(), n));
+            let indexes = shared.indexes();
+            let stats = files::scan(
+                &shared.config.dir,
+                &query,
+                &filter,
+                &indexes,
+                |path, n, text| {
+                    let mentions = m.as_ref().is_some_and(|m| m.may_mention(text));
+                    let named = !terms.is_empty() && terms.in_raw(text);
+                    if !mentions && !named {
+                        return;
                     }
-                }
-            })?;
-            Ok(out)
+                    if let Ok(mut line) = serde_json::from_str::<Line>(text) {
+                        let unlinked = mentions && m.as_ref().is_some_and(|m| m.unlink(&mut line));
+                        if unlinked || (named && terms.redact(&mut line)) {
+                            out.push((path.to_path_buf(), n));
+                        }
+                    }
+                },
+            )?;
+            Ok(Mentions { lines: out, stats })
         })
         .await
     }
@@ -587,19 +660,25 @@ fn scrub_value(v: &mut Value, id: &str) -> bool {
     }
 }
 
-/// The matcher of `user` (when given) and the prefilter of the lines that
-/// may name them or one of `terms`.
+/// The matcher of `user` (when given), the prefilter of the lines that
+/// may name them or one of `terms`, and what the files' indexes are asked.
 fn person_matcher(
     dir: &Path,
     user: Option<UserId>,
     terms: &Terms,
-) -> io::Result<(Option<Matcher>, files::Prefilter)> {
+) -> io::Result<(Option<Matcher>, files::Prefilter, index::Query)> {
     let m = user.map(|u| Matcher::for_user(dir, u)).transpose()?;
-    let filter = match &m {
-        Some(m) => person_prefilter(m, terms),
-        None => terms.prefilter(),
+    let (filter, query) = match &m {
+        Some(m) => (person_prefilter(m, terms), m.query(false, terms)),
+        None => (
+            terms.prefilter(),
+            index::Query {
+                terms: terms.0.clone(),
+                ..index::Query::default()
+            },
+        ),
     };
-    Ok((m, filter))
+    Ok((m, filter, query))
 }
 
 /// Lines that may name the person: by id (or pseudonym) or by a term.
@@ -643,6 +722,25 @@ impl Matcher {
             needles.extend(self.raw_links.iter().map(String::as_str));
         }
         files::Prefilter::default().exact(needles)
+    }
+
+    /// What the files' indexes are asked: the lines of the person's own
+    /// requests (`own_only`), or also links to them and `terms`.
+    fn query(&self, own_only: bool, terms: &Terms) -> index::Query {
+        index::Query {
+            own_ids: vec![self.user],
+            linked_ids: if own_only {
+                Vec::new()
+            } else {
+                vec![self.user]
+            },
+            pseudonyms: self.pseudonym.iter().cloned().collect(),
+            terms: if own_only {
+                Vec::new()
+            } else {
+                terms.0.clone()
+            },
+        }
     }
 
     fn may_be_own(&self, text: &str) -> bool {
@@ -803,6 +901,9 @@ struct Writer {
     shared: Arc<Shared>,
     lock: Option<files::LockFile>,
     active: Option<Active>,
+    /// The active file's index while a batch is written; between batches
+    /// it is in [`Shared::active_index`].
+    index: Option<index::FileIndex>,
     key: Option<pseudonym::Key>,
     /// The key file as it was when the key was read: another process that
     /// rotates it replaces the file, and the next batch notices.
@@ -818,6 +919,7 @@ impl Writer {
             shared,
             lock: None,
             active: None,
+            index: None,
             key: None,
             key_file: None,
             last_maintenance: Instant::now(),
@@ -861,9 +963,11 @@ impl Writer {
                         .dropped
                         .fetch_add(batch.len() as u64, Ordering::Relaxed);
                     self.report_error(&e);
-                    // Reopen everything on the next batch.
+                    // Reopen everything on the next batch. The index may
+                    // claim lines that did not reach the disk: dropped.
                     self.active = None;
                     self.lock = None;
+                    self.index = None;
                 }
                 self.shared
                     .queued_body_bytes
@@ -930,6 +1034,15 @@ impl Writer {
     }
 
     fn write_locked(&mut self, batch: &[Box<Entry>]) -> io::Result<()> {
+        // The active file's index: a search may have made a new one since
+        // the last batch. It goes back only when the whole batch is on
+        // disk, so that it never claims lines that are not there.
+        self.index = self
+            .shared
+            .active_index
+            .lock()
+            .ok()
+            .and_then(|mut a| a.take());
         let shared = self.shared.clone();
         let config = &shared.config;
         let dir = &config.dir;
@@ -939,15 +1052,15 @@ impl Writer {
         self.ensure_active(dir)?;
         for entry in batch {
             let line = self.render(entry);
+            let text = to_json(&line);
             let day = entry.time.0.div_euclid(MICROS_PER_DAY);
             let active = self.active.as_ref().expect("opened above");
             let pending = active.size + buf.len() as u64;
             if pending > 0
-                && (pending + line.len() as u64 + 1 > config.max_file_bytes || active.day != day)
+                && (pending + text.len() as u64 + 1 > config.max_file_bytes || active.day != day)
             {
                 self.append(&mut buf)?;
-                self.active = None;
-                files::rotate(dir, Timestamp::now())?;
+                self.rotate(dir)?;
                 rotated = true;
                 self.ensure_active(dir)?;
             }
@@ -955,10 +1068,22 @@ impl Writer {
             if active.size + buf.len() as u64 == 0 {
                 active.day = day;
             }
-            buf.extend_from_slice(line.as_bytes());
+            if let Some(ix) = &mut self.index {
+                ix.add_written(
+                    text.len() as u64 + 1,
+                    line.user_id,
+                    line.user_pseudonym.as_deref(),
+                    &line.path,
+                    [line.query.as_ref(), line.params.as_ref()],
+                );
+            }
+            buf.extend_from_slice(text.as_bytes());
             buf.push(b'\n');
         }
         self.append(&mut buf)?;
+        if let Ok(mut a) = self.shared.active_index.lock() {
+            *a = self.index.take();
+        }
         if rotated {
             files::enforce(
                 dir,
@@ -966,6 +1091,24 @@ impl Writer {
                 config.max_age(),
                 SystemTime::now(),
             )?;
+        }
+        Ok(())
+    }
+
+    /// Rotates the active file; its index, when it speaks for the whole
+    /// file, is stored beside the rotated file, so that no search has to
+    /// read the file to know what it holds.
+    fn rotate(&mut self, dir: &Path) -> io::Result<()> {
+        let whole = match (&self.active, &self.index) {
+            (Some(a), Some(ix)) => ix.covers(a.identity, a.size) == Some(true),
+            _ => false,
+        };
+        self.active = None;
+        let index = self.index.take();
+        if let Some(target) = files::rotate(dir, Timestamp::now())? {
+            if let Some(ix) = index.filter(|_| whole) {
+                ix.store(&target)?;
+            }
         }
         Ok(())
     }
@@ -991,7 +1134,9 @@ impl Writer {
         if let Some(active) = &self.active {
             match fs::metadata(&path) {
                 Ok(meta) if files::identity(&meta) == active.identity => {
-                    // Another process may have appended.
+                    // Another process may have appended: then the index
+                    // does not know those lines, and is dropped.
+                    self.keep_index_if_whole(active.identity, meta.len());
                     self.active.as_mut().expect("checked").size = meta.len();
                     return Ok(());
                 }
@@ -1003,18 +1148,48 @@ impl Writer {
             .append(true)
             .open(&path)?;
         let meta = file.metadata()?;
+        let identity = files::identity(&meta);
+        if meta.len() == 0 {
+            // A new file: an index left beside the old one is not its.
+            index::remove(&path)?;
+            self.index = Some(index::FileIndex::new(
+                identity,
+                self.shared.config.max_file_bytes,
+            ));
+        } else {
+            self.keep_index_if_whole(identity, meta.len());
+            if self.index.is_none() {
+                // Reopened after a restart or a rewrite: the index stored
+                // beside the file, when it speaks for all of it. Otherwise
+                // the file has none until a search makes one.
+                self.index = index::load(&path)
+                    .ok()
+                    .flatten()
+                    .filter(|ix| ix.covers(identity, meta.len()) == Some(true));
+            }
+        }
         let day = meta
             .modified()
             .ok()
             .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs() as i64 / 86_400);
         self.active = Some(Active {
-            identity: files::identity(&meta),
+            identity,
             size: meta.len(),
             day,
             file,
         });
         Ok(())
+    }
+
+    fn keep_index_if_whole(&mut self, identity: (u64, u64), len: u64) {
+        if self
+            .index
+            .as_ref()
+            .is_some_and(|ix| ix.covers(identity, len) != Some(true))
+        {
+            self.index = None;
+        }
     }
 
     /// Keeps the pseudonym key current: read again when the key file
@@ -1046,7 +1221,7 @@ impl Writer {
         Ok(())
     }
 
-    fn render(&self, e: &Entry) -> String {
+    fn render(&self, e: &Entry) -> Line {
         let shared = &self.shared;
         let mut user_id = e.user_id;
         let mut path = Cow::Borrowed(e.path.as_str());
@@ -1093,7 +1268,7 @@ impl Writer {
                     .unwrap_or_else(|| Value::String("[not valid URL encoding]".into())),
             })
         });
-        to_json(&Line {
+        Line {
             time: e.time.to_string(),
             request_id: e.request_id.clone(),
             user_id,
@@ -1105,7 +1280,7 @@ impl Writer {
             status: e.status,
             duration_ms: (e.duration_micros as f64) / 1000.0,
             extra: serde_json::Map::new(),
-        })
+        }
     }
 }
 

@@ -32,6 +32,7 @@ mod permission_matrix;
 mod projects_api;
 mod pyopenproject;
 mod request_log;
+mod request_log_index;
 mod schema_registry;
 mod search;
 mod seed;
