@@ -3,7 +3,7 @@
 //! links name, and a Bloom filter of the character 3- and 5-grams of
 //! their paths and parameter values (lower case). A search asks the index
 //! whether the file may hold what it looks for and reads only the files
-//! that may; see docs/adr/0032-request-log-index.md.
+//! that may; see docs/adr/0023-request-log-index.md.
 //!
 //! An index is a claim about a prefix of one file: it records the file's
 //! identity (device and inode) and how many bytes and lines it has seen.
