@@ -312,8 +312,29 @@ async fn an_entry_that_outlived_its_text_is_residue(backend: Backend) {
     conn.execute(sql, params![ghost, format!("left behind by {}", h.login)])
         .await
         .unwrap();
+    // And an entry for a row whose text never said so (a journal without
+    // notes has no entry of its own).
+    let quiet: i64 = conn
+        .query_one(
+            "SELECT min(id) FROM journals WHERE notes IS NULL OR notes = ''",
+            params![],
+        )
+        .await
+        .unwrap();
+    conn.execute(
+        sql,
+        params![notes.entry_key(quiet), format!("{} said this", h.email)],
+    )
+    .await
+    .unwrap();
     let (_, in_index) = scan_through_the_index(&mut conn, &target).await;
-    assert_eq!(in_index, vec!["journals.notes row 9999999".to_string()]);
+    assert_eq!(
+        in_index,
+        vec![
+            format!("journals.notes row {quiet}"),
+            "journals.notes row 9999999".to_string()
+        ]
+    );
     let report = scan::scan_database(&mut conn, &target).await.unwrap();
     assert!(report
         .residue
