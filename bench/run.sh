@@ -10,6 +10,17 @@
 #
 # Usage: bench/run.sh
 #
+# Scale mode: a large data set, seeded once and kept for later runs, e.g.
+#   BENCH_WORK_PACKAGES=1000000 BENCH_USERS=10000 BENCH_DATA_DIR=/work/bench-data bench/run.sh
+# With BENCH_DATA_DIR set, each engine's seeded data set is kept there
+# (SQLite: a data directory; PostgreSQL: a database steward_bench_<size>),
+# named by its size, and seeded only if it is not there yet; every run
+# measures a copy of it (the erasure changes the data). Either way the
+# script prints the seed time (or the one recorded when the kept data set
+# was seeded) and the database size on disk (SQLite file and WAL;
+# PostgreSQL pg_database_size) before measuring. Above 10,000 work
+# packages the erasure window follows the erasure (see BENCH_ERASE_WINDOW).
+#
 # Tunables (environment):
 #   BENCH_ENGINES      engines to try, default "sqlite postgres" (postgres is
 #                      skipped when no server answers)
@@ -20,10 +31,17 @@
 #   BENCH_CONNECTIONS  wrk connections, default 8
 #   BENCH_MANY_CONNECTIONS  connections for the list measured under many
 #                      clients at once, default 512
-#   BENCH_ERASE_WINDOW wrk duration around the erasure of bench1, default 4s
-#   BENCH_USERS        members of the benchmark project, default 20
-#   BENCH_WORK_PACKAGES  work packages in it (3 journals each), default 10000
+#   BENCH_ERASE_WINDOW wrk duration around the erasure of bench1, default 4s;
+#                      "auto" (the default above 10,000 work packages):
+#                      from 0.5 s before the erasure to 0.5 s after it ends
+#                      (the server's handler timeout is then an hour)
+#   BENCH_USERS        users bench1.., members of the benchmark project, default 20
+#   BENCH_WORK_PACKAGES  work packages (3 journals each), default 10000
 #   BENCH_HEAVY_AUTHOR   of which authored by bench1, default 2000
+#   BENCH_PROJECTS     projects the work packages are spread over, default 1
+#                      (bench1 is a member of all, every other user of two)
+#   BENCH_DATA_DIR     keep seeded data sets here for later runs (see above);
+#                      default: seed afresh in a temporary directory
 #   BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_USER
 #                      PostgreSQL server, default 127.0.0.1 / 5432 / postgres
 #                      (the database steward_bench is dropped and re-created)
@@ -47,10 +65,18 @@ warmup="${BENCH_WARMUP:-2s}"
 threads="${BENCH_THREADS:-2}"
 connections="${BENCH_CONNECTIONS:-8}"
 many_connections="${BENCH_MANY_CONNECTIONS:-512}"
-erase_window="${BENCH_ERASE_WINDOW:-4s}"
 seed_users="${BENCH_USERS:-20}"
 work_packages="${BENCH_WORK_PACKAGES:-10000}"
 heavy_author="${BENCH_HEAVY_AUTHOR:-2000}"
+projects="${BENCH_PROJECTS:-1}"
+data_dir="${BENCH_DATA_DIR:-}"
+# At the default size the erasure takes well under a second; at a million
+# work packages it takes longer than any fixed window one would pick.
+if [ "$work_packages" -gt 10000 ]; then
+    erase_window="${BENCH_ERASE_WINDOW:-auto}"
+else
+    erase_window="${BENCH_ERASE_WINDOW:-4s}"
+fi
 pg_host="${BENCH_PG_HOST:-127.0.0.1}"
 pg_port="${BENCH_PG_PORT:-5432}"
 pg_user="${BENCH_PG_USER:-postgres}"
@@ -67,6 +93,7 @@ mkdir -p "$out"
 scratch="$(mktemp -d /tmp/steward-bench.XXXXXX)"
 server_pid=""
 results=()
+seed_results=()
 
 say() { printf '\n==> %s\n' "$*"; }
 die() {
@@ -135,25 +162,43 @@ postgres_reachable() {
         psql -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -w -qAtc 'SELECT 1' >/dev/null 2>&1
 }
 
-fresh_postgres_db() {
-    local psql=(psql -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -w -v ON_ERROR_STOP=1 -q)
-    "${psql[@]}" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
-    "${psql[@]}" -c "CREATE DATABASE $pg_db"
+pg_admin() {
+    psql -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -w -v ON_ERROR_STOP=1 -qAt "$@"
 }
 
-start_server() {
-    local engine="$1"
-    port_is_free || die "port $port is taken; set BENCH_PORT"
+# fresh_postgres_db NAME [TEMPLATE]: drops NAME and creates it, empty or
+# as a copy of TEMPLATE.
+fresh_postgres_db() {
+    pg_admin -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)"
+    if [ -n "${2:-}" ]; then
+        pg_admin -c "CREATE DATABASE $1 TEMPLATE $2"
+    else
+        pg_admin -c "CREATE DATABASE $1"
+    fi
+}
+
+# The environment of the server under test and of the CLI next to it:
+# data directory $1, and on PostgreSQL database $2.
+use_database() {
     steward_env=(
-        "STEWARD_DATA_DIR=$scratch/$engine-data"
+        "STEWARD_DATA_DIR=$1"
         "STEWARD_SERVER_LISTEN=127.0.0.1:$port"
         "STEWARD_ADMIN_PASSWORD=$admin_password"
         "STEWARD_LOG_LEVEL=warn"
     )
     if [ "$engine" = postgres ]; then
-        fresh_postgres_db
-        steward_env+=("STEWARD_DATABASE_URL=postgres://$pg_user@$pg_host:$pg_port/$pg_db")
+        steward_env+=("STEWARD_DATABASE_URL=postgres://$pg_user@$pg_host:$pg_port/$2")
     fi
+    # At a million work packages the erasure of bench1 outlasts the
+    # default handler timeout (60 s), which would cancel it.
+    if [ "$erase_window" = auto ]; then
+        steward_env+=("STEWARD_SERVER_HANDLER_TIMEOUT_SECONDS=3600")
+    fi
+}
+
+start_server() {
+    local engine="$1"
+    port_is_free || die "port $port is taken; set BENCH_PORT"
     # Started directly (not through the steward function) so that $! is the server's own pid.
     env -u STEWARD_CONFIG "${steward_env[@]}" "$bin" serve >"$out/server-$engine.log" 2>&1 &
     server_pid=$!
@@ -206,10 +251,79 @@ peak_rss_mib() {
     awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo "?"
 }
 
-seed() {
-    say "$engine: seeding project bench: $work_packages work packages, $seed_users members, 3 journals each"
+# Seeds the data set of the current environment (steward_env) with
+# `steward seed benchmark`; its output goes to $1.
+seed_into() {
+    say "$engine: seeding $work_packages work packages in $projects project(s), $seed_users users, 3 journals each"
+    steward migrate >/dev/null
     steward seed benchmark --work-packages "$work_packages" --users "$seed_users" \
-        --heavy-author "$heavy_author" | tee "$out/seed-$engine.txt"
+        --heavy-author "$heavy_author" --projects "$projects" >"$1.part"
+    mv "$1.part" "$1"
+}
+
+# Bytes the database takes on disk: the SQLite file with its WAL, or
+# PostgreSQL's pg_database_size.
+database_bytes() {
+    if [ "$engine" = sqlite ]; then
+        local f total=0
+        for f in "$1/steward.sqlite3" "$1/steward.sqlite3-wal"; do
+            [ -f "$f" ] && total=$((total + $(stat -c %s "$f")))
+        done
+        echo "$total"
+    else
+        pg_admin -c "SELECT pg_database_size('$2')"
+    fi
+}
+
+# The data set of the run, in $scratch/$engine-data (and database $pg_db
+# on PostgreSQL): seeded afresh, or copied from the one kept in
+# BENCH_DATA_DIR (seeded there first if it is not there yet). Leaves the
+# seed's output in $out/seed-$engine.txt and sets the administrator's
+# password.
+prepare_data() {
+    local work="$scratch/$engine-data" seeded="$out/seed-$engine.txt"
+    mkdir -p "$work"
+    if [ -z "$data_dir" ]; then
+        [ "$engine" = postgres ] && fresh_postgres_db "$pg_db"
+        use_database "$work" "$pg_db"
+        seed_into "$seeded"
+        cat "$seeded"
+    else
+        local tag="${work_packages}wp_${seed_users}u_${projects}p_${heavy_author}h"
+        local kept="$data_dir/$engine-$tag" kept_db="steward_bench_$tag"
+        mkdir -p "$kept"
+        if [ ! -f "$kept/seed.txt" ]; then
+            [ "$engine" = postgres ] && fresh_postgres_db "$kept_db"
+            use_database "$kept" "$kept_db"
+            seed_into "$kept/seed.txt"
+            cat "$kept/seed.txt"
+            printf '%s: kept in %s\n' "$engine" "$([ "$engine" = sqlite ] && echo "$kept" || echo "database $kept_db")"
+        else
+            say "$engine: using the data set kept in $kept (seeded earlier):"
+            cat "$kept/seed.txt"
+        fi
+        local kept_bytes
+        kept_bytes="$(database_bytes "$kept" "$kept_db")"
+        say "$engine: copying it for this run"
+        if [ "$engine" = sqlite ]; then
+            cp "$kept"/steward.sqlite3* "$work"/
+        else
+            fresh_postgres_db "$pg_db" "$kept_db"
+        fi
+        cp "$kept/seed.txt" "$seeded"
+    fi
+    use_database "$work" "$pg_db"
+    printf '%s\n' "$admin_password" | steward user set-password admin --password-stdin >/dev/null
+    local seconds bytes
+    seconds="$(sed -n 's/.* in \([0-9.]*\) s\..*/\1/p' "$seeded")"
+    bytes="$(database_bytes "$work" "$pg_db")"
+    printf '%-8s seed %s s; database on disk %s bytes (%s MiB)\n' "$engine" "${seconds:-?}" "$bytes" \
+        "$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }')"
+    seed_results+=("$engine|$work_packages|$seed_users|$projects|${seconds:-?}|$bytes")
+}
+
+# The API tokens and the project the measurements use.
+tokens() {
     project_id="$(sed -n 's/.*(id \([0-9]*\)).*/\1/p' "$out/seed-$engine.txt")"
     [ -n "$project_id" ] || die "the seed did not say which project it made"
     token="$(steward user token admin --name bench | tail -n 1)"
@@ -351,6 +465,7 @@ run_endpoints() {
 # reports it) and the wall time of the whole command (process start,
 # database connection and migration check included).
 export_results=()
+seed_results=()
 measure_export() {
     local i file log took wall t0 size
     for i in 1 2 3; do
@@ -379,19 +494,28 @@ measure_export() {
 # records (request to commit), the wall time of the request, the rows
 # scrubbed and the scan result. Run last: it changes the data set.
 erase_results=()
+seed_results=()
 measure_erase() {
     local log raw wrk_pid t0 wall took rows clean rps p50 p99 max at_rest r
     log="$out/erase-$engine.json"
     raw="$out/wrk-$engine-wp_list_erasing.txt"
-    wrk -t"$threads" -c"$connections" --latency -H "Authorization: $auth" -d"$erase_window" \
+    # "auto": wrk runs until 0.5 s after the erasure answered (stopped with
+    # SIGINT, on which it reports what it measured), at most an hour.
+    local window="$erase_window"
+    [ "$window" = auto ] && window=3600s
+    wrk -t"$threads" -c"$connections" --latency -H "Authorization: $auth" -d"$window" \
         "$base_url/api/v3/work_packages?pageSize=25" >"$raw" &
     wrk_pid=$!
     sleep 0.5
     t0="$(date +%s.%N)"
-    curl -fsS -H "Authorization: $auth" -H 'Content-Type: application/json' \
+    curl -fsS --max-time 3600 -H "Authorization: $auth" -H 'Content-Type: application/json' \
         -d '{"user": "bench1"}' "$base_url/api/v3/gdpr/erasures" >"$log" ||
         die "erasing bench1 failed"
     wall="$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.3f", t1 - t0 }')"
+    if [ "$erase_window" = auto ]; then
+        sleep 0.5
+        kill -INT "$wrk_pid"
+    fi
     wait "$wrk_pid"
     local cert='import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; g=lambda a,b: c[a] if a in c else c[b]'
     took="$(python3 -c "$cert"'; print("%.3f" % (g("duration_ms","durationMs") / 1000))' "$log")"
@@ -429,9 +553,10 @@ for engine in $engines; do
         ;;
     *) die "unknown engine $engine (use sqlite or postgres)" ;;
     esac
+    prepare_data
     say "$engine: starting the server on $base_url"
     start_server "$engine"
-    seed
+    tokens
     say "$engine: exporting the personal data of bench1 ($heavy_author work packages authored)"
     measure_export
     say "$engine: wrk -t$threads -c$connections -d$duration"
@@ -451,6 +576,13 @@ for r in "${results[@]}"; do
     printf "$row" "${f[@]}"
 done
 
+say "data sets (seed time as steward seed benchmark reports it)"
+printf '%-9s %14s %8s %9s %10s %16s\n' engine "work packages" users projects "seed s" "bytes on disk"
+for r in "${seed_results[@]}"; do
+    IFS='|' read -r -a f <<<"$r"
+    printf '%-9s %14s %8s %9s %10s %16s\n' "${f[@]}"
+done
+
 say "per-person export of bench1 (steward gdpr export; seconds)"
 printf '%-9s %4s %10s %12s %14s\n' engine run export command "archive bytes"
 for r in "${export_results[@]}"; do
@@ -458,7 +590,7 @@ for r in "${export_results[@]}"; do
     printf '%-9s %4s %10s %12s %14s\n' "${f[@]}"
 done
 
-say "erasure of bench1 through the API, and the work-package list meanwhile (wrk -c$connections -d$erase_window)"
+say "erasure of bench1 through the API, and the work-package list meanwhile (wrk -c$connections, window $erase_window)"
 row='%-9s %9s %9s %14s %11s %10s %10s %10s %15s %10s\n'
 # shellcheck disable=SC2059
 printf "$row" engine "erase s" "request s" "rows scrubbed" "scan clean" "list req/s" "p50 ms" "p99 ms" "p99 at rest ms" "max ms"

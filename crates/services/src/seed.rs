@@ -1,14 +1,18 @@
 //! Seed data: a small demo instance to click through, and the benchmark
 //! data set (many work packages with history) used to measure Steward.
 
+mod benchmark;
+mod texts;
+
+pub use benchmark::{BenchmarkSeed, BenchmarkSummary, SeedProgress};
+
 use steward_domain::date::Date;
 use steward_domain::mention;
 use steward_domain::project::Project;
 use steward_domain::user::User;
-use steward_domain::work_package::WorkPackageState;
 use steward_domain::Timestamp;
 use steward_storage::work_packages::WorkPackageRow;
-use steward_storage::{journals, lookups, members, roles, work_packages as wps};
+use steward_storage::{lookups, members, roles};
 
 use crate::accounts::CreateUser;
 use crate::projects::ProjectInput;
@@ -449,149 +453,5 @@ impl Services {
             .await?;
         }
         Ok(WEBSITE_ITEMS.len())
-    }
-}
-
-/// The benchmark data set's shape.
-#[derive(Clone, Debug)]
-pub struct BenchmarkSeed {
-    pub work_packages: usize,
-    pub users: usize,
-    /// Work packages authored by the first benchmark user (the "heavy" user).
-    pub heavy_author: usize,
-}
-
-impl Default for BenchmarkSeed {
-    fn default() -> Self {
-        BenchmarkSeed {
-            work_packages: 10_000,
-            users: 20,
-            heavy_author: 2_000,
-        }
-    }
-}
-
-impl Services {
-    /// Seeds project `bench`: `users` members, `work_packages` work packages
-    /// with three journals each (create, a status change, a % complete
-    /// change), the first `heavy_author` of them by user bench1. Written in
-    /// batches through the storage layer, not per request, to be quick.
-    pub async fn seed_benchmark(
-        &self,
-        admin: &User,
-        seed: &BenchmarkSeed,
-    ) -> Result<i64, ServiceError> {
-        let access = self.access(Some(admin)).await?;
-        let project = self
-            .create_project(
-                &access,
-                ProjectInput {
-                    identifier: Some("bench".into()),
-                    name: Some("Benchmark".into()),
-                    public: Some(false),
-                    ..ProjectInput::default()
-                },
-            )
-            .await?;
-        let password = secrets::random_password();
-        if seed.users == 0 {
-            return Err(ServiceError::Conflict(
-                "the benchmark needs at least one user".into(),
-            ));
-        }
-        let mut users = Vec::new();
-        for i in 1..=seed.users {
-            users.push(
-                self.create_user(CreateUser {
-                    login: Some(format!("bench{i}")),
-                    email: Some(format!("bench{i}@bench.example.net")),
-                    firstname: Some("Bench".into()),
-                    lastname: Some(format!("User {i}")),
-                    status: Some("active".into()),
-                    password: Some(password.clone()),
-                    ..CreateUser::default()
-                })
-                .await?,
-            );
-        }
-        let now = Timestamp::now();
-        // Seeding writes thousands of rows: off the request threads.
-        let mut conn = self.db.for_long_work().conn().await?;
-        let member_role = roles::all(&mut conn)
-            .await?
-            .into_iter()
-            .find(|r| r.name == "Member")
-            .map(|r| r.id)
-            .unwrap_or(0);
-        for u in &users {
-            members::insert(&mut conn, Some(project.id), u.id, &[member_role], now).await?;
-        }
-        let types = lookups::types(&mut conn).await?;
-        let statuses = lookups::statuses(&mut conn).await?;
-        drop(conn);
-        let open: Vec<i64> = statuses
-            .iter()
-            .filter(|s| !s.is_closed)
-            .map(|s| s.id)
-            .collect();
-        let task = types
-            .iter()
-            .find(|t| !t.is_milestone)
-            .map(|t| t.id)
-            .unwrap_or(1);
-        let mut made = 0usize;
-        while made < seed.work_packages {
-            let batch = (seed.work_packages - made).min(500);
-            let mut tx = self.db.for_long_work().begin().await?;
-            for k in 0..batch {
-                let i = made + k;
-                // Exactly `heavy_author` work packages are by bench1; the rest by the others.
-                let author = if i < seed.heavy_author || users.len() == 1 {
-                    &users[0]
-                } else {
-                    &users[1 + i % (users.len() - 1)]
-                };
-                let assignee = &users[(i * 7 + 3) % users.len()];
-                let state = WorkPackageState {
-                    project_id: project.id,
-                    type_id: task,
-                    status_id: open[0],
-                    priority_id: 2,
-                    subject: format!("Benchmark work package {}", i + 1),
-                    description: format!(
-                        "Work package number {} of the benchmark data set.",
-                        i + 1
-                    ),
-                    author_id: author.id,
-                    assigned_to_id: Some(assignee.id),
-                    responsible_id: Some(users[(i * 3 + 1) % users.len()].id),
-                    start_date: None,
-                    due_date: None,
-                    estimated_hours: Some(((i % 16) + 1) as f64),
-                    remaining_hours: None,
-                    done_ratio: Some(0),
-                    parent_id: None,
-                    version_id: None,
-                };
-                let wp = wps::insert(&mut tx, &state, now).await?;
-                journals::insert(&mut tx, wp.id, author.id, "", &state, now).await?;
-                let mut s2 = state.clone();
-                s2.status_id = open[(i % open.len().max(1)).min(open.len() - 1)];
-                let wp2 = wps::update(&mut tx, wp.id, &s2, wp.lock_version, now)
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal("benchmark seed: lost update".into()))?;
-                journals::insert(&mut tx, wp.id, assignee.id, "Status updated.", &s2, now).await?;
-                let mut s3 = s2.clone();
-                s3.done_ratio = Some(((i % 10) * 10) as i64);
-                wps::update(&mut tx, wp.id, &s3, wp2.lock_version, now)
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal("benchmark seed: lost update".into()))?;
-                journals::insert(&mut tx, wp.id, author.id, "", &s3, now).await?;
-            }
-            tx.commit().await?;
-            made += batch;
-        }
-        steward_storage::schema::analyze(&self.db).await?;
-        Ok(project.id)
     }
 }

@@ -287,6 +287,7 @@ impl Db {
             inner,
             in_tx: false,
             long_work: self.long_work,
+            bulk: false,
             _writer: None,
         })
     }
@@ -323,6 +324,46 @@ impl Db {
         }
         conn.in_tx = true;
         Ok(conn)
+    }
+
+    /// A write transaction for loading many rows at once (the benchmark
+    /// seed), on the long-work path. On SQLite the connection stops
+    /// waiting for fsync and caches more pages until the transaction ends
+    /// (`BULK_WRITE_PRAGMAS` in sqlite.rs); on PostgreSQL the commit does not
+    /// wait for the WAL flush (`synchronous_commit = off`, this transaction
+    /// only). Either way a crash may lose the last committed batches but
+    /// never leaves a half-written one. Not for data people enter.
+    pub async fn begin_bulk(&self) -> Result<Conn> {
+        let db = self.for_long_work();
+        match &*self.inner {
+            Inner::Sqlite(pool) => {
+                let writer = pool
+                    .writer
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| StorageError::Task("the database is closed".into()))?;
+                let mut conn = db.conn().await?;
+                conn._writer = Some(writer);
+                conn.bulk = true;
+                let begun = conn
+                    .batch(&format!("{}; BEGIN IMMEDIATE", sqlite::BULK_WRITE_PRAGMAS))
+                    .await;
+                if let Err(e) = begun {
+                    // Busy or failed: the connection goes back as it came.
+                    conn.batch(sqlite::USUAL_WRITE_PRAGMAS).await?;
+                    return Err(e);
+                }
+                conn.in_tx = true;
+                Ok(conn)
+            }
+            Inner::Postgres(_) => {
+                let mut conn = db.begin().await?;
+                conn.bulk = true;
+                conn.batch("SET LOCAL synchronous_commit = off").await?;
+                Ok(conn)
+            }
+        }
     }
 
     /// A connection with a read-only transaction: every statement sees the
@@ -363,6 +404,9 @@ pub struct Conn {
     in_tx: bool,
     /// Every SQLite statement goes to a blocking thread (see [`Db::for_long_work`]).
     long_work: bool,
+    /// A bulk load's transaction ([`Db::begin_bulk`]): its SQLite write
+    /// settings are restored when it ends.
+    bulk: bool,
     /// SQLite's in-process writer slot, held for the transaction; declared
     /// after `inner` so that a rollback on drop happens before it is freed.
     _writer: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -442,6 +486,88 @@ impl Conn {
         }
     }
 
+    /// Inserts many rows into `table` with plain INSERT statements (so that
+    /// triggers and constraints see every row as usual), faster than one
+    /// `execute` per row: SQLite reuses one prepared statement for all of
+    /// them on one blocking thread; PostgreSQL gets up to 10,000 rows per
+    /// statement, as one array per column. Each row holds one value per
+    /// column, in `columns` order. Returns the number of rows written.
+    pub async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Param>>,
+    ) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        if let Some(bad) = rows.iter().find(|r| r.len() != columns.len()) {
+            return Err(StorageError::Engine(format!(
+                "a row for {table} has {} values for {} columns",
+                bad.len(),
+                columns.len()
+            )));
+        }
+        // Not timed by log_if_slow: a bulk insert is meant to take long.
+        let written = match &mut self.inner {
+            ConnInner::Sqlite(slot) => {
+                let marks: Vec<String> = (1..=columns.len()).map(|n| format!("?{n}")).collect();
+                let sql = format!(
+                    "INSERT INTO {table} ({}) VALUES ({})",
+                    columns.join(", "),
+                    marks.join(", ")
+                );
+                sqlite::run(slot, move |c| sqlite::insert_rows(c, &sql, &rows)).await?
+            }
+            ConnInner::Pg(slot) => {
+                let client = pg(slot)?;
+                // One statement per chunk with one array parameter per
+                // column, unnested into rows: a statement of a thousand
+                // VALUES tuples spends more time in parsing and binding
+                // its 17,000 parameters than in writing the rows.
+                let types: Vec<(String, String)> = postgres::query(
+                    client,
+                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                     WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+                    &[Param::Text(table.to_string())],
+                )
+                .await?;
+                let arrays: Vec<String> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let ty = types
+                            .iter()
+                            .find(|(name, _)| name == c)
+                            .map(|(_, ty)| ty.as_str())
+                            .ok_or_else(|| {
+                                StorageError::Engine(format!("{table} has no column {c}"))
+                            })?;
+                        Ok(format!("${}::{ty}[]", i + 1))
+                    })
+                    .collect::<Result<_>>()?;
+                let sql = format!(
+                    "INSERT INTO {table} ({}) SELECT * FROM unnest({})",
+                    columns.join(", "),
+                    arrays.join(", ")
+                );
+                let mut written = 0;
+                for chunk in rows.chunks(10_000) {
+                    let mut by_column: Vec<Vec<Param>> =
+                        vec![Vec::with_capacity(chunk.len()); columns.len()];
+                    for row in chunk {
+                        for (column, value) in by_column.iter_mut().zip(row) {
+                            column.push(value.clone());
+                        }
+                    }
+                    written += postgres::execute_arrays(client, &sql, &by_column).await?;
+                }
+                written
+            }
+        };
+        Ok(written)
+    }
+
     /// Runs several statements without parameters (DDL, transaction control).
     pub async fn batch(&mut self, sql: &str) -> Result<()> {
         match &mut self.inner {
@@ -470,12 +596,18 @@ impl Conn {
             self.batch("COMMIT").await?;
         }
         self.in_tx = false;
+        if self.bulk && self.engine() == Engine::Sqlite {
+            self.batch(sqlite::USUAL_WRITE_PRAGMAS).await?;
+        }
         Ok(())
     }
 
     pub async fn rollback(mut self) -> Result<()> {
         self.batch("ROLLBACK").await?;
         self.in_tx = false;
+        if self.bulk && self.engine() == Engine::Sqlite {
+            self.batch(sqlite::USUAL_WRITE_PRAGMAS).await?;
+        }
         Ok(())
     }
 }
@@ -500,8 +632,13 @@ impl Drop for Conn {
                         (slot.take(), tokio::runtime::Handle::try_current())
                     {
                         let writer = self._writer.take();
+                        let bulk = self.bulk;
                         rt.spawn_blocking(move || {
-                            drop(pooled);
+                            if bulk {
+                                sqlite::end_abandoned_bulk_load(pooled);
+                            } else {
+                                drop(pooled);
+                            }
                             drop(writer);
                         });
                     }

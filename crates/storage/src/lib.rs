@@ -10,6 +10,7 @@
 
 pub mod api_tokens;
 pub mod audit_events;
+pub mod bulk;
 pub mod custom_fields;
 mod db;
 pub mod erasure;

@@ -90,6 +90,18 @@ pub(crate) async fn execute(client: &Object, sql: &str, params: &[Param]) -> Res
     client.execute(&stmt, &refs(params)).await.map_err(map_err)
 }
 
+/// Runs a statement whose parameters are arrays (one per column of a bulk
+/// insert); each array's elements are encoded like single parameters.
+pub(crate) async fn execute_arrays(
+    client: &Object,
+    sql: &str,
+    arrays: &[Vec<Param>],
+) -> Result<u64> {
+    let stmt = client.prepare_cached(sql).await.map_err(map_err)?;
+    let refs: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+    client.execute(&stmt, &refs).await.map_err(map_err)
+}
+
 /// Parameters are encoded for the type PostgreSQL inferred for the
 /// placeholder, so one `Param::Int` serves BIGINT, INTEGER and SMALLINT
 /// columns alike.

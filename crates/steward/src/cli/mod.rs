@@ -8,6 +8,7 @@ mod gdpr;
 mod gdpr_erase;
 mod gdpr_export;
 mod jobs;
+mod seed;
 mod settings;
 mod user;
 
@@ -111,16 +112,22 @@ pub struct ServeArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum SeedCommand {
-    /// Add the benchmark data set: project `bench` with its members and
-    /// work packages (three journals each).
+    /// Add the benchmark data set to an instance without it: project
+    /// `bench` (and `bench-2`, ... with --projects) with users bench1..
+    /// as members and work packages with three journals each. Prints
+    /// progress on stderr, then the time taken.
     Benchmark {
         #[arg(long, default_value_t = 10_000)]
         work_packages: usize,
         #[arg(long, default_value_t = 20)]
         users: usize,
-        /// Work packages authored by user bench1.
+        /// Work packages authored by user bench1 (the first ones).
         #[arg(long, default_value_t = 2_000)]
         heavy_author: usize,
+        /// Projects the work packages are spread over; bench1 is a member
+        /// of all, every other user of two.
+        #[arg(long, default_value_t = 1)]
+        projects: usize,
     },
 }
 
@@ -188,26 +195,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 work_packages,
                 users,
                 heavy_author,
+                projects,
             }) => {
                 let services = server::open_services(&config).await?;
                 let admin = match services.ensure_admin(None).await? {
                     AdminBootstrap::Created { user, .. } => *user,
                     AdminBootstrap::Present => services.first_admin().await?,
                 };
-                let started = std::time::Instant::now();
                 let seed = steward_services::seed::BenchmarkSeed {
                     work_packages,
                     users,
                     heavy_author: heavy_author.min(work_packages),
+                    projects,
                 };
-                let project = services
-                    .seed_benchmark(&admin, &seed)
-                    .await
-                    .map_err(|e| anyhow!("seeding the benchmark data: {e}"))?;
-                println!(
-                    "Seeded project bench (id {project}): {work_packages} work packages, {users} members, in {:.1} s.",
-                    started.elapsed().as_secs_f64()
-                );
+                seed::benchmark(&services, &admin, &seed).await?;
                 services.db.close().await;
                 Ok(())
             }
