@@ -450,6 +450,10 @@ run_endpoints() {
     CONNS="$many_connections" measure "wp_list_c$many_connections" GET "/api/v3/work_packages?pageSize=25"
     AS=member measure wp_list_member GET "/api/v3/work_packages?pageSize=25"
     measure wp_one GET /api/v3/work_packages/1
+    # Search through the text index: two words of the seed's texts (every
+    # word must occur), and a typeahead prefix, each a page of 25.
+    measure wp_search GET "/api/v3/work_packages?pageSize=25&filters=%5B%7B%22search%22%3A%7B%22operator%22%3A%22**%22%2C%22values%22%3A%5B%22invoice%20timesheet%22%5D%7D%7D%5D"
+    measure wp_typeahead GET "/api/v3/work_packages?pageSize=25&filters=%5B%7B%22typeahead%22%3A%7B%22operator%22%3A%22**%22%2C%22values%22%3A%5B%22dashb%22%5D%7D%7D%5D"
     measure wp_create POST /api/v3/work_packages \
         "{\"subject\":\"Created under load\",\"_links\":{\"project\":{\"href\":\"/api/v3/projects/$project_id\"}}}"
     # The web UI's pages, rendered for a signed-in browser.
@@ -457,6 +461,7 @@ run_endpoints() {
     AS=browser measure page_home GET /
     AS=browser measure page_wp_list GET "/projects/$project_id/work_packages"
     AS=browser measure page_wp_one GET /work_packages/1
+    AS=browser measure page_search GET "/search?q=invoice%20report"
 }
 
 # The per-person export of the heavy user bench1 (author of the first
