@@ -184,7 +184,7 @@ pub fn status_comment(n: usize) -> String {
 /// when they hand something over.
 pub fn mentioning_comment(n: usize, markup: &str, login: &str, name: &str) -> String {
     let noun = pick(NOUNS, n, 12);
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         format!("{markup} could you check the {noun}? {name} wrote the first version.")
     } else {
         format!("Handing the {noun} over to @{login}: {name} knows it best.")
