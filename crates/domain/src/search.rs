@@ -71,35 +71,25 @@ pub struct Phrase {
     pub words: Vec<String>,
     /// The last word may be the beginning of a longer one (typeahead).
     pub prefix: bool,
-    /// The words must stand one after the other. Without it they need only
-    /// all occur in the text: what the residue scan asks, because
-    /// PostgreSQL records no word positions past 16,383 and a phrase far
-    /// into a long text would be missed; the scan checks every match on
-    /// the text itself anyway.
+    /// The words must stand one after the other. Without it, PostgreSQL
+    /// asks only that they all occur in the text: what the residue scan
+    /// needs there, because PostgreSQL records no word positions past
+    /// 16,383 and a phrase far into a long text would be missed (the scan
+    /// checks every match on the text itself anyway). FTS5 has no such
+    /// limit and always asks for the phrase.
     pub adjacent: bool,
 }
 
 impl Phrase {
+    /// FTS5 keeps every word's position, so a phrase is exact there
+    /// whether or not [`Phrase::adjacent`] asks for it: the words one after
+    /// the other, in double quotes.
     fn fts5(&self) -> String {
-        if self.adjacent || self.words.len() == 1 {
-            let mut s = format!("\"{}\"", self.words.join(" "));
-            if self.prefix {
-                s.push('*');
-            }
-            s
-        } else {
-            let last = self.words.len() - 1;
-            let ws: Vec<String> = self
-                .words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| {
-                    let star = if self.prefix && i == last { "*" } else { "" };
-                    format!("\"{w}\"{star}")
-                })
-                .collect();
-            format!("({})", ws.join(" AND "))
+        let mut s = format!("\"{}\"", self.words.join(" "));
+        if self.prefix {
+            s.push('*');
         }
+        s
     }
 
     fn tsquery(&self) -> String {
@@ -303,10 +293,7 @@ mod tests {
     fn a_login_or_email_is_one_phrase_and_a_prefix_only_ends_a_search() {
         let q = TextQuery::any_of(&["anna.berg@example.org", "Anna Berg", "ANNA BERG"]).unwrap();
         assert_eq!(q.phrases.len(), 2);
-        assert_eq!(
-            q.to_fts5(),
-            r#"("anna" AND "berg" AND "example" AND "org") OR ("anna" AND "berg")"#
-        );
+        assert_eq!(q.to_fts5(), r#""anna berg example org" OR "anna berg""#);
         assert_eq!(
             q.to_tsquery(),
             "(anna & berg & example & org) | (anna & berg)"
