@@ -169,8 +169,9 @@ pub enum Data {
     /// Declared to hold no personal data.
     None,
     /// Declared to hold no personal data because only Steward writes it,
-    /// from a fixed set (a type name, a state, a permission): nobody types
-    /// it. The residue scan does not search it.
+    /// from a fixed set (a type name, a state, a permission), or in a
+    /// format it enforces that cannot hold a name (a date): nobody types
+    /// free words into it. The residue scan does not search it.
     Code,
     Personal(Personal),
 }
@@ -416,8 +417,8 @@ pub static TABLES: &[Table] = &[
             none("name"),
             pd("description", Cp01, FreeText, ReviewText, "Person mentioned in a version description", "Describes the version", CONTENT_LIFETIME),
             code("status"),
-            none("start_date"),
-            none("due_date"),
+            code("start_date"),
+            code("due_date"),
             none("created_at"),
             none("updated_at"),
         ],
@@ -436,8 +437,8 @@ pub static TABLES: &[Table] = &[
             pd("author_id", Cw02, UserRef, DeletedUser, "Author of a work package", "Shows who created the work", CONTENT_LIFETIME),
             pd("assigned_to_id", Cw02, UserRef, DeletedUser, "Assignee of a work package", "Shows who does the work", CONTENT_LIFETIME),
             pd("responsible_id", Cw02, UserRef, DeletedUser, "Accountable for a work package", "Shows who answers for the work", CONTENT_LIFETIME),
-            none("start_date"),
-            none("due_date"),
+            code("start_date"),
+            code("due_date"),
             none("estimated_hours"),
             none("remaining_hours"),
             none("done_ratio"),
@@ -498,8 +499,8 @@ pub static TABLES: &[Table] = &[
             pd("author_id", Cw02, UserRef, DeletedUser, "Author of a work package (history)", "Change history", CONTENT_LIFETIME),
             pd("assigned_to_id", Cw02, UserRef, DeletedUser, "Assignee (history)", "Change history", CONTENT_LIFETIME),
             pd("responsible_id", Cw02, UserRef, DeletedUser, "Accountable (history)", "Change history", CONTENT_LIFETIME),
-            none("start_date"),
-            none("due_date"),
+            code("start_date"),
+            code("due_date"),
             none("estimated_hours"),
             none("remaining_hours"),
             none("done_ratio"),
